@@ -1,0 +1,49 @@
+// RejectReason: why an ingest line or sample was not stored. Every reason is counted per
+// listener and exported by GET /metrics (spec/ingest.md: "Every rejection is counted by reason").
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace ringstat {
+
+enum class RejectReason : uint8_t {
+  kEmptyName,              // name (or every caret segment) empty
+  kNameTooLong,            // an expanded name is longer than 255 bytes
+  kEmptyPathComponent,     // leading/trailing '.', or '..'
+  kBadFieldCount,          // not 2, 3 or 7 fields (istatd) / not 2 or 3 (Graphite)
+  kBadValue,               // unparsable number, nan or inf
+  kBadTimestamp,           // not a decimal integer > 0 (Graphite: decimal allowed, floored; -1 = now)
+  kBadCount,               // 7-field count not an integer >= 1
+  kInconsistentAggregate,  // 7-field min > max, or avg outside [min, max] beyond 1e-4 relative
+  kLineTooLong,            // over 4096 bytes before the newline; discarded up to it
+  kTaggedName,             // Graphite tag syntax `path;tag=value` (not supported yet)
+  kFromFuture,             // gauge sample more than 60 s ahead of the server clock
+  kTooOld,                 // older than the retention of every level: creates nothing
+  kEventTooLate,           // event sample for a finest bucket that is already final (see engine)
+  kStoreFull,              // the shard could not take the sample (staging or WAL full)
+  kCount                   // number of reasons; not a reason
+};
+
+inline constexpr std::string_view reject_reason_name(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::kEmptyName: return "empty_name";
+    case RejectReason::kNameTooLong: return "name_too_long";
+    case RejectReason::kEmptyPathComponent: return "empty_path_component";
+    case RejectReason::kBadFieldCount: return "bad_field_count";
+    case RejectReason::kBadValue: return "bad_value";
+    case RejectReason::kBadTimestamp: return "bad_timestamp";
+    case RejectReason::kBadCount: return "bad_count";
+    case RejectReason::kInconsistentAggregate: return "inconsistent_aggregate";
+    case RejectReason::kLineTooLong: return "line_too_long";
+    case RejectReason::kTaggedName: return "tagged_name";
+    case RejectReason::kFromFuture: return "from_future";
+    case RejectReason::kTooOld: return "too_old";
+    case RejectReason::kEventTooLate: return "event_too_late";
+    case RejectReason::kStoreFull: return "store_full";
+    case RejectReason::kCount: break;
+  }
+  return "unknown";
+}
+
+}  // namespace ringstat

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test executable of a release build and of an ASan+UBSan build, sums the doctest
+# test-case counts, and ends with one line `N passed, N failed`. Exit status 1 on any failure.
+set -u
+release_dir=$1
+asan_dir=$2
+passed=0
+failed=0
+status=0
+
+run_suite() {  # label, executable, extra doctest args...
+  local label=$1 exe=$2
+  shift 2
+  local log
+  log=$(mktemp)
+  echo "== $label"
+  "$exe" --no-intro=true "$@" >"$log" 2>&1
+  local rc=$?
+  local summary
+  summary=$(grep -E '^\[doctest\] test cases:' "$log" | tail -n 1)
+  if [ $rc -ne 0 ] || [ -z "$summary" ]; then
+    cat "$log"
+    status=1
+  else
+    echo "$summary"
+  fi
+  local p f
+  p=$(echo "$summary" | sed -nE 's/.*\| *([0-9]+) passed.*/\1/p')
+  f=$(echo "$summary" | sed -nE 's/.*\| *([0-9]+) failed.*/\1/p')
+  if [ -z "$p" ]; then p=0; f=1; fi  # crashed before the summary: count the suite as failed
+  passed=$((passed + p))
+  failed=$((failed + f))
+  rm -f "$log"
+}
+
+run_suite "fileformat (release)" "$release_dir/tests/fileformat_tests"
+run_suite "engine (release)" "$release_dir/tests/engine_tests"
+run_suite "simulation (release)" "$release_dir/tests/simulation_tests"
+run_suite "fileformat (asan+ubsan)" "$asan_dir/tests/fileformat_tests"
+run_suite "engine (asan+ubsan)" "$asan_dir/tests/engine_tests"
+# The simulation under sanitizers runs fewer cycles (its own default for RINGSTAT_SIM_CYCLES);
+# the release run above is the one that must reach 1000 crash/recovery cycles.
+RINGSTAT_SIM_CYCLES=200 run_suite "simulation (asan+ubsan)" "$asan_dir/tests/simulation_tests"
+
+[ $failed -ne 0 ] && status=1
+echo "$passed passed, $failed failed"
+exit $status
