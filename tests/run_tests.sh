@@ -34,10 +34,14 @@ run_suite() {  # label, executable, extra doctest args...
 }
 
 run_suite "fileformat (release)" "$release_dir/tests/fileformat_tests"
-run_suite "engine (release)" "$release_dir/tests/engine_tests"
+for part in ingest query store; do
+  run_suite "engine $part (release)" "$release_dir/tests/engine_${part}_tests"
+done
 run_suite "simulation (release)" "$release_dir/tests/simulation_tests"
 run_suite "fileformat (asan+ubsan)" "$asan_dir/tests/fileformat_tests"
-run_suite "engine (asan+ubsan)" "$asan_dir/tests/engine_tests"
+for part in ingest query store; do
+  run_suite "engine $part (asan+ubsan)" "$asan_dir/tests/engine_${part}_tests"
+done
 # The simulation under sanitizers runs fewer cycles (its own default for RINGSTAT_SIM_CYCLES);
 # the release run above is the one that must reach 1000 crash/recovery cycles.
 RINGSTAT_SIM_CYCLES=200 run_suite "simulation (asan+ubsan)" "$asan_dir/tests/simulation_tests"
