@@ -1,1 +1,133 @@
-// placeholder until written
+#include "engine/shard.h"
+
+#include <cerrno>
+
+#include "engine/io_tag.h"
+#include "engine/shard_jobs.h"
+#include "fileformat/verify.h"
+
+namespace ringstat {
+
+void AlignedBytes::allocate(size_t bytes) {
+  const size_t rounded = (bytes + kStoreBlockBytes - 1) / kStoreBlockBytes * kStoreBlockBytes;
+  data.reset(static_cast<std::byte*>(std::aligned_alloc(kStoreBlockBytes, rounded)));
+  VERIFY(data != nullptr);
+  size = rounded;
+}
+
+Shard::Shard(const ShardConfig& config, PageStore& store, Clock& clock)
+    : config_(config),
+      store_(store),
+      clock_(clock),
+      buffers_(config.io_buffers),
+      wal_(config.shard_id, store, buffers_),
+      table_(config.max_counters),
+      staging_(config.staging_entries) {
+  VERIFY(!config.retention.levels.empty());
+  VERIFY(config.wal_reserved_buffers < config.io_buffers);
+  VERIFY(config.checkpoint_wal_blocks * 2 <= config.wal_blocks);
+  VERIFY(config.flush_threshold >= 1);
+  flush_jobs_.resize(config.max_flush_jobs);
+  for (uint32_t i = config.max_flush_jobs; i > 0; --i) free_flush_jobs_.push_back(i - 1);
+  query_jobs_.resize(config.max_query_jobs);
+  for (uint32_t i = config.max_query_jobs; i > 0; --i) free_query_jobs_.push_back(i - 1);
+  store_.set_completion_sink(this);
+}
+
+Shard::~Shard() { store_.set_completion_sink(nullptr); }
+
+Shard::LevelState& Shard::level(uint32_t id, size_t level_index) {
+  VERIFY(level_index < counters_[id].level_count);
+  return levels_[counters_[id].first_level + level_index];
+}
+const Shard::LevelState& Shard::level(uint32_t id, size_t level_index) const {
+  VERIFY(level_index < counters_[id].level_count);
+  return levels_[counters_[id].first_level + level_index];
+}
+const RetentionLevel& Shard::retention_level(uint32_t id, size_t level_index) const {
+  return retentions_[counters_[id].retention_slot].levels[level_index];
+}
+
+bool Shard::congested() const {
+  const uint32_t staging_high = staging_.capacity() / 4 * 3;
+  return staging_.used() > staging_high || wal_.used_blocks() * 4 > wal_.block_count() * 3 ||
+         buffers_.available() < config_.wal_reserved_buffers / 2;
+}
+
+void Shard::commit() {
+  if (phase_ != Phase::kReady) return;
+  wal_.commit();
+}
+
+void Shard::when_durable(std::function<void()> done) {
+  VERIFY(phase_ == Phase::kReady);
+  wal_.commit();
+  wal_.when_durable(std::move(done));
+}
+
+void Shard::flush_all(std::function<void()> done) {
+  VERIFY(phase_ == Phase::kReady);
+  wal_.commit();
+  checkpoint_waiters_.push_back(std::move(done));
+  flush_all_pending_ = true;
+  pump_flushes(true);
+  tick();
+}
+
+void Shard::tick() {
+  if (phase_ != Phase::kReady) return;
+  const int64_t now = clock_.now_s();
+  finalize_events(now);
+  expire_some(now);
+  pump_flushes(flush_all_pending_);
+  if (checkpoint_ == nullptr && checkpoint_wanted()) begin_checkpoint();
+}
+
+std::optional<CounterInfo> Shard::counter_info(std::string_view name, uint64_t hash) const {
+  const uint32_t id = table_.find(name, hash);
+  if (id == CounterTable::kNotFound) return std::nullopt;
+  const Counter& counter = counters_[id];
+  return CounterInfo{counter.kind, retentions_[counter.retention_slot].levels, counter.first_time};
+}
+
+bool Shard::idle() const {
+  if (!wal_.idle() || checkpoint_ != nullptr || queries_in_flight_ > 0 || growing_pages_) {
+    return false;
+  }
+  for (const FlushJob& job : flush_jobs_) {
+    if (job.active) return false;
+  }
+  return true;
+}
+
+ShardStats Shard::stats() const {
+  ShardStats result = stats_;
+  const WalStats& wal = wal_.stats();
+  result.wal_blocks_written = wal.blocks_written;
+  result.wal_bytes_written = wal.bytes_written;
+  result.wal_syncs = wal.syncs;
+  result.wal_full = wal.full_rejections;
+  result.counters = table_.size();
+  result.staged_entries = staging_.used();
+  result.staged_capacity = staging_.capacity();
+  result.page_high_water = allocator_.high_water();
+  result.wal_used_blocks = wal_.used_blocks();
+  return result;
+}
+
+void Shard::on_io_complete(uint64_t tag, int result) {
+  const uint64_t payload = io_tag_payload(tag);
+  switch (io_tag_kind(tag)) {
+    case IoKind::kWalWrite: wal_.on_write_complete(payload, result); break;
+    case IoKind::kWalSync: wal_.on_sync_complete(payload, result); break;
+    case IoKind::kFlushRead: on_flush_read(static_cast<uint32_t>(payload), result); break;
+    case IoKind::kFlushWrite: on_flush_write(static_cast<uint32_t>(payload), result); break;
+    case IoKind::kPageGrow: on_grow(result); break;
+    case IoKind::kQueryRead: on_query_read(payload, result); break;
+    case IoKind::kCheckpoint: on_checkpoint_io(payload, result); break;
+    case IoKind::kRecovery: on_recovery_io(payload, result); break;
+    default: VERIFY(false && "unknown I/O tag");
+  }
+}
+
+}  // namespace ringstat

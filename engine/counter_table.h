@@ -1,0 +1,57 @@
+// CounterTable: a shard's index from normalised counter name to counter id. Open addressing with
+// linear probing and backward-shift deletion: no per-entry allocation, 8 bytes a slot, names kept
+// in one arena. Owned by one shard and touched only from its reactor thread.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace ringstat {
+
+class CounterTable {
+ public:
+  static constexpr uint32_t kNotFound = UINT32_MAX;
+
+  // `max_counters` live names at most; the slot array is sized so it never exceeds half full.
+  explicit CounterTable(uint32_t max_counters);
+
+  // The hash every layer uses for a normalised name: shard routing takes its high bits, this
+  // table its low bits (XXH3, 64-bit).
+  static uint64_t hash_name(std::string_view name);
+
+  uint32_t find(std::string_view name, uint64_t hash) const;
+  // Adds `name` for `id` (ids are dense and chosen by the caller). False when full.
+  bool insert(std::string_view name, uint64_t hash, uint32_t id);
+  // Removes the live name of `id`.
+  void erase(uint32_t id);
+
+  std::string_view name(uint32_t id) const;
+  bool contains_id(uint32_t id) const;
+  uint32_t size() const { return size_; }
+  uint32_t max_counters() const { return max_counters_; }
+  size_t memory_bytes() const;
+
+ private:
+  struct Slot {
+    uint32_t id_plus_one = 0;  // 0 = empty
+    uint32_t hash_low = 0;
+  };
+  struct NameRef {
+    uint64_t offset = 0;
+    uint32_t hash_low = 0;
+    uint8_t length = 0;
+    bool live = false;
+  };
+
+  size_t ideal_slot(uint32_t hash_low) const { return hash_low & mask_; }
+
+  std::vector<Slot> slots_;
+  std::vector<NameRef> names_;  // indexed by id
+  std::vector<char> arena_;
+  size_t mask_ = 0;
+  uint32_t size_ = 0;
+  uint32_t max_counters_ = 0;
+};
+
+}  // namespace ringstat

@@ -1,0 +1,230 @@
+// Shard ingest: counter creation, sample validation against the clock and retention, the WAL
+// record, and the merge into staged buckets; event rate finalisation; counter deletion.
+#include <algorithm>
+
+#include "engine/shard.h"
+#include "engine/shard_jobs.h"
+#include "fileformat/page_format.h"
+#include "fileformat/verify.h"
+
+namespace ringstat {
+
+uint8_t Shard::retention_slot_for(const Retention& retention) {
+  for (size_t slot = 0; slot < retentions_.size(); ++slot) {
+    if (retentions_[slot] == retention) return static_cast<uint8_t>(slot);
+  }
+  VERIFY(retentions_.size() < 256);
+  retentions_.push_back(retention);
+  return static_cast<uint8_t>(retentions_.size() - 1);
+}
+
+uint32_t Shard::create_counter(std::string_view name, uint64_t hash, CounterKind kind,
+                               uint8_t retention_slot, uint32_t id) {
+  VERIFY(retention_slot < retentions_.size());
+  if (!table_.insert(name, hash, id)) return CounterTable::kNotFound;
+  if (counters_.size() <= id) counters_.resize(size_t{id} + 1);
+  Counter& counter = counters_[id];
+  VERIFY(!counter.live);
+  const size_t level_count = retentions_[retention_slot].levels.size();
+  counter = Counter{};
+  counter.first_level = static_cast<uint32_t>(levels_.size());
+  counter.level_count = static_cast<uint8_t>(level_count);
+  counter.kind = kind;
+  counter.retention_slot = retention_slot;
+  counter.first_time = INT64_MAX;
+  counter.live = true;
+  levels_.resize(levels_.size() + level_count);
+  next_counter_id_ = std::max(next_counter_id_, id + 1);
+  ++stats_.counters_created;
+  return id;
+}
+
+std::optional<RejectReason> Shard::add_sample(std::string_view name, uint64_t hash,
+                                              CounterKind kind, std::optional<int64_t> time,
+                                              const Bucket& bucket, bool aggregated) {
+  VERIFY(phase_ == Phase::kReady);
+  VERIFY(bucket.count >= 1);
+  const int64_t now = clock_.now_s();
+  const int64_t sample_time = time.value_or(now);
+  auto reject = [&](RejectReason reason) {
+    ++stats_.rejected[static_cast<size_t>(reason)];
+    return reason;
+  };
+
+  uint32_t id = table_.find(name, hash);
+  const bool exists = id != CounterTable::kNotFound;
+  // A counter's kind is fixed when it is created; later samples follow the counter's kind.
+  const CounterKind effective_kind = exists ? counters_[id].kind : kind;
+  const Retention& retention =
+      exists ? retentions_[counters_[id].retention_slot] : retentions_[config_retention_slot_];
+
+  if (effective_kind == CounterKind::kGauge) {
+    if (sample_time > now + config_.future_limit_s) return reject(RejectReason::kFromFuture);
+    const RetentionLevel& coarsest = retention.levels.back();
+    if (sample_time < now - static_cast<int64_t>(coarsest.retention_s)) {
+      return reject(RejectReason::kTooOld);
+    }
+  } else {
+    const RetentionLevel& finest = retention.levels.front();
+    const int64_t index = floor_div(sample_time, finest.interval_s);
+    if (sample_time < now - static_cast<int64_t>(finest.retention_s)) {
+      return reject(RejectReason::kTooOld);
+    }
+    if (exists ? event_bucket_final(counters_[id], index, now)
+               : (index + 1) * finest.interval_s + config_.event_grace_s <= now) {
+      return reject(RejectReason::kEventTooLate);
+    }
+  }
+  // Room for every level's bucket plus the reserve that event finalisation draws on.
+  const uint32_t reserve = staging_.capacity() / 16 + kMaxRetentionLevels;
+  if (staging_.used() + reserve >= staging_.capacity()) return reject(RejectReason::kStoreFull);
+
+  if (!exists) {
+    id = next_counter_id_;
+    const WalCounterCreate create{id, kind, config_retention_slot_, std::string(name)};
+    if (!wal_.append(create)) return reject(RejectReason::kStoreFull);
+    const uint32_t created = create_counter(name, hash, kind, config_retention_slot_, id);
+    // The table is full: the create record is in the log, but replay finds the same limit.
+    if (created == CounterTable::kNotFound) return reject(RejectReason::kStoreFull);
+  }
+
+  bool logged = false;
+  if (effective_kind == CounterKind::kEvent) {
+    // An event line contributes its value (a 7-field line its sum) to the bucket's rate.
+    logged = wal_.append_sample(id, sample_time, bucket.sum);
+    if (logged) apply_event_raw(id, sample_time, bucket.sum);
+  } else if (aggregated) {
+    logged = wal_.append(WalBucketSample{id, sample_time, bucket});
+    if (logged) apply_gauge(id, sample_time, bucket);
+  } else {
+    logged = wal_.append_sample(id, sample_time, bucket.sum);
+    if (logged) apply_gauge(id, sample_time, bucket);
+  }
+  if (!logged) return reject(RejectReason::kStoreFull);
+  ++stats_.samples_accepted;
+  return std::nullopt;
+}
+
+StagedEntry& Shard::staged_entry_for(uint32_t id, size_t level_index, int64_t index, bool raw) {
+  LevelState& state = level(id, level_index);
+  for (uint32_t e = state.staged_head; e != kNoEntry; e = staging_.at(e).next) {
+    StagedEntry& entry = staging_.at(e);
+    if (entry.index == index) return entry;
+  }
+  const uint32_t e = staging_.allocate();
+  VERIFY(e != kNoEntry);  // add_sample and finalisation keep a reserve
+  StagedEntry& entry = staging_.at(e);
+  entry.index = index;
+  entry.flags = raw ? kStagedEventRaw : 0;
+  entry.next = state.staged_head;
+  state.staged_head = e;
+  ++stats_.buckets_staged;
+  if (!raw) note_staged(id, level_index);
+  return entry;
+}
+
+void Shard::apply_gauge(uint32_t id, int64_t time, const Bucket& bucket) {
+  Counter& counter = counters_[id];
+  const int64_t now = clock_.now_s();
+  counter.first_time = std::min(counter.first_time, time);
+  for (size_t l = 0; l < counter.level_count; ++l) {
+    const RetentionLevel& rl = retention_level(id, l);
+    // Older than this level keeps: dropped for this level only (spec/ingest.md).
+    if (time < now - static_cast<int64_t>(rl.retention_s)) continue;
+    const int64_t index = floor_div(time, rl.interval_s);  // Invariant 1
+    staged_entry_for(id, l, index, false).bucket.merge(bucket);
+  }
+}
+
+void Shard::apply_event_raw(uint32_t id, int64_t time, double value) {
+  Counter& counter = counters_[id];
+  counter.first_time = std::min(counter.first_time, time);
+  const RetentionLevel& finest = retention_level(id, 0);
+  StagedEntry& entry = staged_entry_for(id, 0, floor_div(time, finest.interval_s), true);
+  VERIFY(entry.flags & kStagedEventRaw);
+  // The raw entry accumulates the plain sum of the values; count is informational.
+  entry.bucket.count += 1;
+  entry.bucket.sum += value;
+  if (!counter.event_pending) {
+    counter.event_pending = true;
+    event_pending_.push_back(id);
+  }
+}
+
+bool Shard::event_bucket_final(const Counter& counter, int64_t index, int64_t now) const {
+  const int64_t interval = retentions_[counter.retention_slot].levels.front().interval_s;
+  return index <= counter.finalized_through || (index + 1) * interval + config_.event_grace_s <= now;
+}
+
+void Shard::finalize_events(int64_t now) {
+  std::erase_if(event_pending_, [&](uint32_t id) {
+    if (!counters_[id].live) return true;
+    const bool still_pending = finalize_counter_events(id, now);
+    counters_[id].event_pending = still_pending;
+    return !still_pending;
+  });
+}
+
+// Invariant 6: a finest event bucket becomes a rate once its interval plus the grace period has
+// passed; its rate then joins every coarser level as one present finest bucket.
+bool Shard::finalize_counter_events(uint32_t id, int64_t now) {
+  Counter& counter = counters_[id];
+  const int64_t finest_interval = retention_level(id, 0).interval_s;
+  bool still_pending = false;
+  for (uint32_t e = level(id, 0).staged_head; e != kNoEntry; e = staging_.at(e).next) {
+    StagedEntry& entry = staging_.at(e);
+    if (!(entry.flags & kStagedEventRaw)) continue;
+    if ((entry.index + 1) * finest_interval + config_.event_grace_s > now) {
+      still_pending = true;
+      continue;
+    }
+    const double rate = entry.bucket.sum / static_cast<double>(finest_interval);
+    entry.bucket = Bucket::of_value(rate);
+    entry.flags = 0;
+    counter.finalized_through = std::max(counter.finalized_through, entry.index);
+    ++stats_.events_finalized;
+    note_staged(id, 0);
+    const int64_t bucket_time = entry.index * finest_interval;
+    for (size_t l = 1; l < counter.level_count; ++l) {
+      const RetentionLevel& rl = retention_level(id, l);
+      if (bucket_time < now - static_cast<int64_t>(rl.retention_s)) continue;
+      staged_entry_for(id, l, floor_div(bucket_time, rl.interval_s), false)
+          .bucket.merge(Bucket::of_value(rate));
+    }
+  }
+  return still_pending;
+}
+
+bool Shard::delete_counter(std::string_view name, uint64_t hash) {
+  VERIFY(phase_ == Phase::kReady);
+  const uint32_t id = table_.find(name, hash);
+  if (id == CounterTable::kNotFound) return false;
+  if (!wal_.append(WalCounterDelete{id})) return false;
+  remove_counter(id);
+  return true;
+}
+
+void Shard::remove_counter(uint32_t id) {
+  Counter& counter = counters_[id];
+  VERIFY(counter.live);
+  for (size_t l = 0; l < counter.level_count; ++l) {
+    LevelState& state = level(id, l);
+    for (uint32_t page : state.disk_pages) {
+      if (page != PageAllocator::kNoPage) allocator_.retire(page);
+    }
+    uint32_t e = state.staged_head;
+    while (e != kNoEntry) {
+      const uint32_t next = staging_.at(e).next;
+      staging_.release(e);
+      e = next;
+    }
+    // A flush in flight keeps its entries; its completion sees the new generation and drops them.
+    state = LevelState{.flush_job = state.flush_job};
+  }
+  table_.erase(id);
+  counter.live = false;
+  ++counter.generation;
+  ++stats_.counters_deleted;
+}
+
+}  // namespace ringstat
