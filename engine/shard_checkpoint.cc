@@ -3,7 +3,9 @@
 // durable together with the page file, then named by a superblock copy. Afterwards the WAL before
 // the cut and the pages retired before it may be reused (Invariants 3 and 5).
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "engine/io_tag.h"
 #include "engine/shard.h"
@@ -22,6 +24,7 @@ enum CheckpointStage : uint64_t {
   kStageSyncSuper = 5,
 };
 constexpr uint32_t kSnapshotWriteBlocks = 64;  // 256 KiB a write
+constexpr uint32_t kRecoveryCheckpointAttempts = 8;
 
 StoreFile snapshot_file(uint8_t slot) {
   return slot == 0 ? StoreFile::kCheckpoint0 : StoreFile::kCheckpoint1;
@@ -185,7 +188,6 @@ void Shard::on_checkpoint_io(uint64_t step, int result) {
 }
 
 void Shard::checkpoint_failed(int result) {
-  (void)result;
   ++stats_.checkpoint_failures;
   if (checkpoint_->super_buffer != IoBufferPool::kNone) buffers_.release(checkpoint_->super_buffer);
   if (!checkpoint_->waiters.empty()) {
@@ -195,7 +197,15 @@ void Shard::checkpoint_failed(int result) {
   // The previous checkpoint still stands; pages released by this one stay unreusable until a
   // later checkpoint succeeds (PageAllocator keeps them in its releasing list).
   checkpoint_.reset();
-  if (phase_ == Phase::kRecovering) fail_start("could not write the recovery checkpoint");
+  if (phase_ == Phase::kRecovering) {
+    // Start-up cannot finish without this checkpoint; a transient error gets a few more tries.
+    if (++recovery_->checkpoint_attempts < kRecoveryCheckpointAttempts) {
+      begin_checkpoint();
+    } else {
+      fail_start("could not write the recovery checkpoint: " +
+                 std::string(std::strerror(result < 0 ? -result : EIO)));
+    }
+  }
 }
 
 void Shard::checkpoint_durable() {

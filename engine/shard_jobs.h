@@ -79,6 +79,7 @@ struct Shard::Recovery {
   uint64_t batch_first = 0;
   uint32_t batch_blocks = 0;
   bool paused_for_flushes = false;  // replay waits for page flushes to free staging
+  uint32_t checkpoint_attempts = 0;
 };
 
 }  // namespace ringstat
