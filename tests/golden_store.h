@@ -1,0 +1,28 @@
+// The golden store: a small store written by the engine and checked in under tests/golden/store,
+// which every later version must recover to the same content. Shared by its generator
+// (tests/make_golden_store.cc) and its test (tests/golden_store_test.cc).
+#pragma once
+
+#include "engine/shard_types.h"
+
+namespace ringstat::golden {
+
+inline constexpr int64_t kStoreTime = 1'795'240'800;
+
+inline ShardConfig store_config() {
+  ShardConfig config;
+  config.retention = Retention{{{10, 864000}, {300, 32745600}, {3600, 189734400}}};
+  config.max_counters = 64;
+  config.wal_blocks = 8;
+  config.checkpoint_wal_blocks = 4;
+  config.staging_entries = 20000;
+  config.io_buffers = 32;
+  config.wal_reserved_buffers = 4;
+  config.max_flush_jobs = 4;
+  config.max_query_jobs = 4;
+  config.page_grow_blocks = 8;
+  config.flush_threshold = 4;
+  return config;
+}
+
+}  // namespace ringstat::golden
