@@ -1,5 +1,7 @@
 // RejectReason: why an ingest line or sample was not stored. Every reason is counted per
 // listener and exported by GET /metrics (spec/ingest.md: "Every rejection is counted by reason").
+// Owned by the ingest parsers (engine/istatd_line.h and friends); plain constexpr data, safe from
+// any thread.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +10,7 @@
 namespace ringstat {
 
 enum class RejectReason : uint8_t {
-  kEmptyName,              // name (or every caret segment) empty
+  kEmptyName,              // an expanded name is empty (bare `*`, `^`, trailing `^` on no base)
   kNameTooLong,            // an expanded name is longer than 255 bytes
   kEmptyPathComponent,     // leading/trailing '.', or '..'
   kBadFieldCount,          // not 2, 3 or 7 fields (istatd) / not 2 or 3 (Graphite)
@@ -22,6 +24,8 @@ enum class RejectReason : uint8_t {
   kTooOld,                 // older than the retention of every level: creates nothing
   kEventTooLate,           // event sample for a finest bucket that is already final (see engine)
   kStoreFull,              // the shard could not take the sample (staging or WAL full)
+  kBadMeta,                // `#` line without both a key and a value (istatd counts it bad too)
+  kCarryExhausted,         // a partial TCP line found no free carry buffer; dropped to its '\n'
   kCount                   // number of reasons; not a reason
 };
 
@@ -41,6 +45,8 @@ inline constexpr std::string_view reject_reason_name(RejectReason reason) {
     case RejectReason::kTooOld: return "too_old";
     case RejectReason::kEventTooLate: return "event_too_late";
     case RejectReason::kStoreFull: return "store_full";
+    case RejectReason::kBadMeta: return "bad_meta";
+    case RejectReason::kCarryExhausted: return "carry_exhausted";
     case RejectReason::kCount: break;
   }
   return "unknown";
