@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <bit>
+#include <cstring>
 
 #include "fileformat/verify.h"
 
@@ -21,10 +22,11 @@ uint64_t CounterTable::hash_name(std::string_view name) {
 
 uint32_t CounterTable::find(std::string_view name, uint64_t hash) const {
   const auto hash_low = static_cast<uint32_t>(hash);
-  for (size_t i = ideal_slot(hash_low);; i = (i + 1) & mask_) {
+  for (size_t i = ideal_slot(hash);; i = (i + 1) & mask_) {
     const Slot& slot = slots_[i];
     if (slot.id_plus_one == 0) return kNotFound;
-    if (slot.hash_low == hash_low && this->name(slot.id_plus_one - 1) == name) {
+    if (slot.hash_low == hash_low && slot.name_length == name.size() &&
+        std::memcmp(arena_.data() + slot.name_offset, name.data(), name.size()) == 0) {
       return slot.id_plus_one - 1;
     }
   }
@@ -33,23 +35,25 @@ uint32_t CounterTable::find(std::string_view name, uint64_t hash) const {
 bool CounterTable::insert(std::string_view name, uint64_t hash, uint32_t id) {
   VERIFY(!name.empty() && name.size() <= 255);
   VERIFY(id != kNotFound);
-  if (size_ >= max_counters_) return false;
+  if (size_ >= max_counters_ || arena_.size() + name.size() > kMaxArenaBytes) return false;
   VERIFY(find(name, hash) == kNotFound);
   if (names_.size() <= id) names_.resize(size_t{id} + 1);
   VERIFY(!names_[id].live);
   const auto hash_low = static_cast<uint32_t>(hash);
-  names_[id] = NameRef{arena_.size(), hash_low, static_cast<uint8_t>(name.size()), true};
+  const auto offset = static_cast<uint32_t>(arena_.size());
+  const auto length = static_cast<uint8_t>(name.size());
+  names_[id] = NameRef{offset, hash_low, length, true};
   arena_.insert(arena_.end(), name.begin(), name.end());
-  size_t i = ideal_slot(hash_low);
+  size_t i = ideal_slot(hash);
   while (slots_[i].id_plus_one != 0) i = (i + 1) & mask_;
-  slots_[i] = Slot{id + 1, hash_low};
+  slots_[i] = Slot{id + 1, hash_low, offset, length};
   ++size_;
   return true;
 }
 
 void CounterTable::erase(uint32_t id) {
   VERIFY(contains_id(id));
-  size_t i = ideal_slot(names_[id].hash_low);
+  size_t i = names_[id].hash_low & mask_;
   while (slots_[i].id_plus_one != id + 1) {
     VERIFY(slots_[i].id_plus_one != 0);
     i = (i + 1) & mask_;
@@ -58,7 +62,7 @@ void CounterTable::erase(uint32_t id) {
   for (size_t next = (i + 1) & mask_;; next = (next + 1) & mask_) {
     const Slot& candidate = slots_[next];
     if (candidate.id_plus_one == 0) break;
-    const size_t home = ideal_slot(candidate.hash_low);
+    const size_t home = candidate.hash_low & mask_;
     const bool movable = ((next - home) & mask_) >= ((next - i) & mask_);
     if (movable) {
       slots_[i] = candidate;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,12 @@ class Shard final : public IoCompletionSink {
   std::optional<RejectReason> add_sample(std::string_view name, uint64_t hash, CounterKind kind,
                                          std::optional<int64_t> time, const Bucket& bucket,
                                          bool aggregated);
+  // add_sample for each sample in order, walking the batch in passes that prefetch each step of
+  // the lookup (slot, name, counter, level states, staged buckets) for all samples first, so
+  // the cache misses of a batch overlap instead of queueing. reasons[i] is set for rejections.
+  // Returns the number accepted.
+  size_t add_batch(std::span<const IngestSample> samples,
+                   std::span<std::optional<RejectReason>> reasons);
   // True while the shard wants its producers to pause (staging or WAL filling up).
   bool congested() const;
 

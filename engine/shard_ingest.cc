@@ -105,6 +105,54 @@ std::optional<RejectReason> Shard::add_sample(std::string_view name, uint64_t ha
   return std::nullopt;
 }
 
+size_t Shard::add_batch(std::span<const IngestSample> samples,
+                        std::span<std::optional<RejectReason>> reasons) {
+  VERIFY(reasons.size() >= samples.size());
+  // A software pipeline: each step of the lookup chain (table slot, name bytes and counter,
+  // level states, staged buckets) is prefetched kDistance samples ahead of the step that needs
+  // it, so the misses of different samples overlap instead of queueing behind each other.
+  constexpr size_t kDistance = 8;
+  constexpr size_t kStages = 4;
+  const size_t n = samples.size();
+  size_t accepted = 0;
+  auto live_id = [&](size_t i) -> uint32_t {
+    const uint32_t id = table_.likely_id(samples[i].hash);
+    return id < counters_.size() && counters_[id].live ? id : CounterTable::kNotFound;
+  };
+  for (size_t step = 0; step < n + kStages * kDistance; ++step) {
+    if (step < n) table_.prefetch_slot(samples[step].hash);
+    if (step >= kDistance && step - kDistance < n) {
+      const size_t i = step - kDistance;
+      table_.prefetch_name(samples[i].hash);
+      const uint32_t id = table_.likely_id(samples[i].hash);
+      if (id < counters_.size()) __builtin_prefetch(&counters_[id]);
+    }
+    if (step >= 2 * kDistance && step - 2 * kDistance < n) {
+      const uint32_t id = live_id(step - 2 * kDistance);
+      if (id != CounterTable::kNotFound) {
+        const char* first = reinterpret_cast<const char*>(&levels_[counters_[id].first_level]);
+        const size_t bytes = sizeof(LevelState) * counters_[id].level_count;
+        for (size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(first + offset);
+      }
+    }
+    if (step >= 3 * kDistance && step - 3 * kDistance < n) {
+      const uint32_t id = live_id(step - 3 * kDistance);
+      if (id != CounterTable::kNotFound) {
+        for (size_t l = 0; l < counters_[id].level_count; ++l) {
+          staging_.prefetch(levels_[counters_[id].first_level + l].staged_head);
+        }
+      }
+    }
+    if (step >= kStages * kDistance) {
+      const size_t i = step - kStages * kDistance;
+      const IngestSample& s = samples[i];
+      reasons[i] = add_sample(s.name, s.hash, s.kind, s.time, s.bucket, s.aggregated);
+      if (!reasons[i]) ++accepted;
+    }
+  }
+  return accepted;
+}
+
 StagedEntry& Shard::staged_entry_for(uint32_t id, size_t level_index, int64_t index, bool raw) {
   LevelState& state = level(id, level_index);
   for (uint32_t e = state.staged_head; e != kNoEntry; e = staging_.at(e).next) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "engine/reject_reason.h"
@@ -60,6 +62,16 @@ struct ShardStats {
   uint32_t staged_capacity = 0;
   uint32_t page_high_water = 0;
   uint64_t wal_used_blocks = 0;
+};
+
+// One sample for Shard::add_batch: a normalised, valid name and its hash, as routing computed it.
+struct IngestSample {
+  std::string_view name;
+  uint64_t hash = 0;
+  std::optional<int64_t> time;  // empty: now
+  Bucket bucket;
+  CounterKind kind = CounterKind::kGauge;
+  bool aggregated = false;
 };
 
 struct CounterInfo {

@@ -62,6 +62,10 @@ class StagingPool {
     return entries_[index];
   }
 
+  void prefetch(uint32_t index) const {
+    if (index < entries_.size()) __builtin_prefetch(&entries_[index]);
+  }
+
   uint32_t used() const { return used_; }
   uint32_t capacity() const { return static_cast<uint32_t>(entries_.size()); }
 

@@ -11,7 +11,7 @@ inline constexpr int64_t kStoreTime = 1'795'240'800;
 
 inline ShardConfig store_config() {
   ShardConfig config;
-  config.retention = Retention{{{10, 864000}, {300, 32745600}, {3600, 189734400}}};
+  config.retention = Retention{{{10, 864000}, {300, 32313600}, {3600, 190252800}}};
   config.max_counters = 64;
   config.wal_blocks = 8;
   config.checkpoint_wal_blocks = 4;

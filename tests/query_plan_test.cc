@@ -11,7 +11,7 @@
 namespace ringstat {
 namespace {
 
-const Retention kDefaultRetention{{{10, 864000}, {300, 32745600}, {3600, 189734400}}};
+const Retention kDefaultRetention{{{10, 864000}, {300, 32313600}, {3600, 190252800}}};
 constexpr int64_t kNow = 1'795'240'565;
 
 GetQueryParams get_ok(std::optional<std::string_view> start, std::optional<std::string_view> end,
@@ -219,7 +219,7 @@ TEST_CASE("samples=1 gives one cell spanning the whole range") {
 TEST_CASE("level: start exactly now - retention is still the finest level") {
   CHECK(plan_query(kDefaultRetention, kNow, kNow - 864000, kNow, 0).level == 0);
   CHECK(plan_query(kDefaultRetention, kNow, kNow - 864001, kNow, 0).level == 1);
-  CHECK(plan_query(kDefaultRetention, kNow, kNow - 32745600, kNow, 0).level == 1);
+  CHECK(plan_query(kDefaultRetention, kNow, kNow - 32313600, kNow, 0).level == 1);
   CHECK(plan_query(kDefaultRetention, kNow, kNow - 32745601, kNow, 0).level == 2);
 }
 

@@ -32,7 +32,7 @@ inline ShardConfig small_shard_config(Retention retention) {
 }
 
 inline Retention default_retention() {
-  return Retention{{{10, 864000}, {300, 32745600}, {3600, 189734400}}};
+  return Retention{{{10, 864000}, {300, 32313600}, {3600, 190252800}}};
 }
 
 class ShardHarness {
