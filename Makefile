@@ -5,9 +5,16 @@ NINJA_JOBS     ?= $(shell nproc)
 
 # Debian 12 packages the build, the tests and the benchmarks need.
 DEB_PACKAGES = g++ meson ninja-build pkg-config cmake liburing-dev libmimalloc-dev doctest-dev \
-               libcli11-dev libbenchmark-dev zlib1g-dev libxxhash-dev
+               libcli11-dev libbenchmark-dev zlib1g-dev libxxhash-dev nlohmann-json3-dev python3 \
+               netcat-openbsd
 
 .PHONY: all deps build build-asan test bench run clean format
+
+# Ports of `make run`: istatd's server defaults for stat and HTTP, Graphite's usual 2003.
+RUN_STAT_PORT     ?= 18001
+RUN_GRAPHITE_PORT ?= 2003
+RUN_HTTP_PORT     ?= 18011
+RUN_ADMIN_PORT    ?= 18031
 
 all: build
 
@@ -39,6 +46,20 @@ build-asan: $(ASAN_BUILD_DIR)/build.ninja
 test: deps
 	@$(MAKE) --no-print-directory build build-asan
 	@tests/run_tests.sh $(BUILD_DIR) $(ASAN_BUILD_DIR)
+
+# Builds and runs the daemon in the foreground with a store under ./data; Ctrl-C stops it cleanly.
+run: deps build
+	@mkdir -p data
+	@echo "ringstat: store ./data, logs below. Try, from another terminal:"
+	@echo "  echo \"web.latency 42\" | nc -q1 127.0.0.1 $(RUN_STAT_PORT)        # istatd line protocol (TCP or UDP)"
+	@echo "  echo \"web.latency 42 \$$(date +%s)\" | nc -q1 127.0.0.1 $(RUN_GRAPHITE_PORT)  # Graphite plaintext"
+	@echo "  curl 127.0.0.1:$(RUN_HTTP_PORT)/web.latency                      # buckets of the last 15 minutes"
+	@echo "  curl '127.0.0.1:$(RUN_HTTP_PORT)/?q=*'                           # every counter"
+	@echo "  curl 127.0.0.1:$(RUN_HTTP_PORT)/metrics                          # the daemon's own metrics"
+	@echo "  echo stats | nc -q1 127.0.0.1 $(RUN_ADMIN_PORT)                   # admin commands (help, flush, ...)"
+	$(BUILD_DIR)/cmd/ringstat serve --store ./data --listen-address 127.0.0.1 \
+	  --stat-port $(RUN_STAT_PORT) --graphite-port $(RUN_GRAPHITE_PORT) \
+	  --http-port $(RUN_HTTP_PORT) --admin-port $(RUN_ADMIN_PORT)
 
 bench: deps build
 	$(BUILD_DIR)/perf/engine_bench

@@ -82,6 +82,8 @@ class Shard final : public IoCompletionSink {
   }
 
   ShardStats stats() const;
+  // The I/O buffer pool's memory, for a PageStore that registers it with the kernel.
+  std::span<std::byte> io_buffer_memory() { return buffers_.memory(); }
   uint32_t counter_count() const { return table_.size(); }
   bool idle() const;  // nothing in flight (tests and shutdown)
 

@@ -8,6 +8,25 @@ passed=0
 failed=0
 status=0
 
+run_python_suite() {  # label, script: prints the doctest-style summary line itself
+  local label=$1 script=$2
+  local log
+  log=$(mktemp)
+  echo "== $label"
+  python3 "$script" >"$log" 2>&1
+  local rc=$?
+  local summary
+  summary=$(grep -E '^\[doctest\] test cases:' "$log" | tail -n 1)
+  if [ $rc -ne 0 ] || [ -z "$summary" ]; then cat "$log"; status=1; else echo "$summary"; fi
+  local p f
+  p=$(echo "$summary" | sed -nE 's/.*\| *([0-9]+) passed.*/\1/p')
+  f=$(echo "$summary" | sed -nE 's/.*\| *([0-9]+) failed.*/\1/p')
+  if [ -z "$p" ]; then p=0; f=1; fi
+  passed=$((passed + p))
+  failed=$((failed + f))
+  rm -f "$log"
+}
+
 run_suite() {  # label, executable, extra doctest args...
   local label=$1 exe=$2
   shift 2
@@ -37,14 +56,23 @@ run_suite "fileformat (release)" "$release_dir/tests/fileformat_tests"
 for part in ingest query store; do
   run_suite "engine $part (release)" "$release_dir/tests/engine_${part}_tests"
 done
+for part in http uring cmd; do
+  run_suite "net $part (release)" "$release_dir/tests/net_${part}_tests"
+done
 run_suite "simulation (release)" "$release_dir/tests/simulation_tests"
 run_suite "fileformat (asan+ubsan)" "$asan_dir/tests/fileformat_tests"
 for part in ingest query store; do
   run_suite "engine $part (asan+ubsan)" "$asan_dir/tests/engine_${part}_tests"
 done
+for part in http uring cmd; do
+  run_suite "net $part (asan+ubsan)" "$asan_dir/tests/net_${part}_tests"
+done
 # The simulation under sanitizers runs fewer cycles (its own default for RINGSTAT_SIM_CYCLES);
 # the release run above is the one that must reach 1000 crash/recovery cycles.
 RINGSTAT_SIM_CYCLES=200 run_suite "simulation (asan+ubsan)" "$asan_dir/tests/simulation_tests"
+
+# Wire tests: the real daemon on loopback (tests/wire), against the release binary.
+RINGSTAT_BINARY="$release_dir/cmd/ringstat" run_python_suite "wire (release binary)" tests/wire/run.py
 
 [ $failed -ne 0 ] && status=1
 echo "$passed passed, $failed failed"

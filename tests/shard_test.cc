@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "engine/retention.h"
 #include "fileformat/page_format.h"
 #include "tests/shard_test_support.h"
 
@@ -295,6 +296,43 @@ TEST_CASE("a store whose superblocks belong to another shard refuses to start") 
   h.store().deliver_all();
   CHECK_FALSE(shard.ready());
   CHECK(shard.start_error().find("no valid superblock") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace ringstat
+
+namespace ringstat {
+namespace {
+
+TEST_CASE("the test fixture's retention is the spec's default") {
+  const Result<Retention> parsed = parse_retention(kDefaultRetentionSpec);
+  REQUIRE(parsed.ok());
+  CHECK(parsed.value() == testing::default_retention());
+}
+
+TEST_CASE("add_batch gives the same answers and state as one add_sample at a time") {
+  ShardHarness one;
+  ShardHarness batch;
+  std::vector<std::string> names;
+  for (int i = 0; i < 300; ++i) names.push_back("batch." + std::to_string(i % 37));
+  std::vector<IngestSample> samples;
+  std::vector<std::optional<RejectReason>> expected;
+  for (int i = 0; i < 300; ++i) {
+    // Every fifth sample is from the future and must be rejected in both paths.
+    const int64_t time = testing::kTestNow - i + (i % 5 == 0 ? 3600 : 0);
+    samples.push_back(IngestSample{names[i], CounterTable::hash_name(names[i]), time,
+                                   Bucket::of_value(i), CounterKind::kGauge, false});
+    expected.push_back(one.add(names[i], i, time));
+  }
+  std::vector<std::optional<RejectReason>> reasons(samples.size());
+  const size_t accepted = batch.shard().add_batch(samples, reasons);
+  batch.store().deliver_all();
+  CHECK(reasons == expected);
+  CHECK(accepted == 240);
+  for (int c = 0; c < 37; ++c) {
+    const std::string name = "batch." + std::to_string(c);
+    CHECK(one.read(name, 0).buckets == batch.read(name, 0).buckets);
+  }
 }
 
 }  // namespace

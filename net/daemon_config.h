@@ -1,0 +1,32 @@
+// DaemonConfig: everything the daemon's reactors need from the command line, already validated
+// (cmd/ turns ServeOptions into this). Immutable after start-up; read by every reactor thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "engine/retention.h"
+#include "net/uring_page_store.h"
+
+namespace ringstat {
+
+struct DaemonConfig {
+  std::string store_directory;
+  std::string listen_address = "127.0.0.1";
+  uint16_t stat_port = 18001;
+  uint16_t graphite_port = 0;
+  uint16_t http_port = 18011;
+  uint16_t admin_port = 0;
+  Retention retention;
+  uint32_t threads = 1;
+  uint32_t commit_interval_ms = 1000;
+  int64_t fake_time = 0;  // 0: the real clock
+  DirectIoMode direct_io = DirectIoMode::kAuto;
+  uint32_t new_store_shards = 16;
+  uint32_t max_counters = 1'000'000;
+  uint32_t staging_mb = 256;
+  uint32_t wal_mb = 64;
+  uint32_t max_connections_per_reactor = 16384;
+};
+
+}  // namespace ringstat

@@ -1,0 +1,362 @@
+// The daemon's services over its reactors: a counter query runs on the reactor that owns the
+// counter's shard and its answer comes back to the asking reactor; listings, agents, metrics and
+// admin commands fan out to every reactor and gather. Also the periodic shard work and the
+// shutdown sequence. Every function runs on the thread of the reactor it is called on.
+#include <algorithm>
+#include <memory>
+
+#include "engine/counter_name.h"
+#include "engine/glob.h"
+#include "net/daemon_metrics.h"
+#include "net/reactor.h"
+#include "net/reactor_state.h"
+#include "net/server.h"
+
+namespace ringstat {
+
+namespace {
+constexpr int64_t kAgentMemoryS = 25 * 3600;
+}
+
+void Reactor::each_local_shard(const std::function<void(Shard&)>& visit) {
+  for (auto& owned : shards_) visit(*owned->shard);
+}
+
+void Reactor::commit_all() {
+  each_local_shard([](Shard& shard) { shard.commit(); });
+}
+
+void Reactor::tick_all() {
+  each_local_shard([](Shard& shard) { shard.tick(); });
+}
+
+const Retention& Reactor::default_retention() const { return server_.config().retention; }
+
+void Reactor::query_counter(std::string name, CounterQuery query,
+                            std::function<void(CounterQueryOutcome)> done) {
+  const uint64_t hash = CounterTable::hash_name(name);
+  const uint32_t shard = shard_of(hash);
+  const uint32_t origin = index_;
+  post(owner_of(shard), [name = std::move(name), hash, shard, query, origin,
+                         done = std::move(done)](Reactor& owner) mutable {
+    ringstat::query_counter(
+        *owner.local_shard(shard)->shard, name, hash, query, owner.clock_.now_s(),
+        [&owner, origin, done = std::move(done)](CounterQueryOutcome outcome) mutable {
+          owner.post(origin, [done = std::move(done), outcome = std::move(outcome)](Reactor&) mutable {
+            done(std::move(outcome));
+          });
+        });
+  });
+}
+
+void Reactor::list_counters(
+    std::function<void(std::vector<std::pair<std::string, CounterKind>>)> done) {
+  using Names = std::vector<std::pair<std::string, CounterKind>>;
+  gather<Names>(
+      [](Reactor& reactor) {
+        Names names;
+        reactor.each_local_shard([&](Shard& shard) {
+          shard.for_each_counter([&](std::string_view name, CounterKind kind) {
+            names.emplace_back(std::string(name), kind);
+          });
+        });
+        return names;
+      },
+      [done = std::move(done)](std::vector<Names> parts) {
+        Names all;
+        for (Names& part : parts) {
+          all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+        }
+        done(std::move(all));
+      });
+}
+
+void Reactor::agents(std::function<void(std::vector<AgentInfo>)> done) {
+  using Agents = std::vector<AgentInfo>;
+  gather<Agents>(
+      [](Reactor& reactor) {
+        Agents agents;
+        const int64_t now = reactor.clock_.now_s();
+        for (const Connection& c : reactor.connections_) {
+          if (!c.in_use || (c.kind != ListenerKind::kStatTcp && c.kind != ListenerKind::kGraphiteTcp)) {
+            continue;
+          }
+          agents.push_back(AgentInfo{c.meta, c.peer, true, c.connected_s, now - c.last_activity_s});
+        }
+        for (const OfflineAgent& agent : reactor.offline_agents_) {
+          if (agent.last_activity_s < now - kAgentMemoryS) continue;
+          agents.push_back(AgentInfo{agent.meta, agent.peer, false, agent.connected_s,
+                                     now - agent.last_activity_s});
+        }
+        return agents;
+      },
+      [done = std::move(done)](std::vector<Agents> parts) {
+        Agents all;
+        for (Agents& part : parts) {
+          all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+        }
+        std::stable_sort(all.begin(), all.end(), [](const AgentInfo& a, const AgentInfo& b) {
+          return a.connected_s < b.connected_s;
+        });
+        done(std::move(all));
+      });
+}
+
+MetricsSnapshot Reactor::snapshot() const {
+  MetricsSnapshot result;
+  result.reactor = index_;
+  result.metrics = metrics_;
+  result.ring = ring_->stats();
+  for (const auto& owned : shards_) result.shards.push_back(owned->shard->stats());
+  result.open_connections = open_connections_;
+  result.buffers_outstanding = tcp_buffers_->outstanding() + udp_buffers_->outstanding();
+  return result;
+}
+
+void Reactor::metrics(std::function<void(std::string)> done) {
+  gather<MetricsSnapshot>([](Reactor& reactor) { return reactor.snapshot(); },
+                          [done = std::move(done)](std::vector<MetricsSnapshot> parts) {
+                            std::string text;
+                            render_daemon_metrics(parts, text);
+                            done(std::move(text));
+                          });
+}
+
+void Reactor::stats(std::function<void(std::vector<std::pair<std::string, std::string>>)> done) {
+  const int64_t fake = server_.fake_time();
+  gather<MetricsSnapshot>([](Reactor& reactor) { return reactor.snapshot(); },
+                          [fake, done = std::move(done)](std::vector<MetricsSnapshot> parts) {
+                            std::vector<std::pair<std::string, std::string>> lines =
+                                daemon_stats_lines(parts);
+                            lines.emplace_back("fake_time", std::to_string(fake));
+                            done(std::move(lines));
+                          });
+}
+
+bool Reactor::fake_time_enabled() const { return server_.config().fake_time != 0; }
+
+void Reactor::set_fake_time(int64_t time) {
+  server_.set_fake_time(time);
+  refresh_clock();
+}
+
+// `flush`: every sample read before the command is durable and visible. Phase 1 has every reactor
+// hand what it parsed for others to their queues (waiting out back-pressure); phase 2 has every
+// reactor apply its inbound queues and make its shards' logs durable. The phases are ordered, so
+// a sample handed on in phase 1 is in its queue before phase 2 drains it.
+void Reactor::flush(std::function<void()> done) {
+  gather_async(
+      [](Reactor& reactor, std::function<void()> reply) {
+        reactor.until([&reactor, reply = std::move(reply)]() {
+          reactor.flush_local_batches();
+          reactor.flush_remote_batches();
+          if (!reactor.outbound_drained()) return false;
+          reply();
+          return true;
+        });
+      },
+      [this, done = std::move(done)]() mutable {
+        gather_async(
+            [](Reactor& reactor, std::function<void()> reply) {
+              reactor.drain_inbound_completely([&reactor, reply = std::move(reply)]() {
+                auto remaining = std::make_shared<size_t>(reactor.shards_.size() + 1);
+                auto one_done = [remaining, reply]() {
+                  if (--*remaining == 0) reply();
+                };
+                reactor.each_local_shard([&](Shard& shard) { shard.when_durable(one_done); });
+                one_done();
+              });
+            },
+            std::move(done));
+      });
+}
+
+bool Reactor::outbound_drained() const {
+  if (!deferred_.empty()) return false;
+  for (const auto& spill : spill_) {
+    if (!spill.empty()) return false;
+  }
+  return true;
+}
+
+void Reactor::gather_async(std::function<void(Reactor&, std::function<void()>)> work,
+                           std::function<void()> done) {
+  struct State {
+    uint32_t remaining = 0;
+    std::function<void()> done;
+  };
+  auto state = std::make_shared<State>();
+  state->remaining = reactor_count_;
+  state->done = std::move(done);
+  const uint32_t origin = index_;
+  for (uint32_t target = 0; target < reactor_count_; ++target) {
+    post(target, [work, state, origin](Reactor& reactor) {
+      work(reactor, [&reactor, state, origin]() {
+        reactor.post(origin, [state](Reactor&) {
+          if (--state->remaining == 0) state->done();
+        });
+      });
+    });
+  }
+}
+
+void Reactor::drain_inbound_completely(std::function<void()> then) {
+  until([this, then = std::move(then)]() {
+    bool empty = true;
+    for (uint32_t source = 0; source < reactor_count_; ++source) {
+      if (source != index_ && !drain_inbound_from(source)) empty = false;
+    }
+    if (!empty) return false;
+    flush_local_batches();
+    then();
+    return true;
+  });
+}
+
+void Reactor::until(std::function<bool()> condition) {
+  if (!condition()) waiters_.push_back(std::move(condition));
+}
+
+void Reactor::run_waiters() {
+  if (waiters_.empty()) return;
+  std::vector<std::function<bool()>> pending;
+  pending.swap(waiters_);
+  for (auto& condition : pending) {
+    if (!condition()) waiters_.push_back(std::move(condition));
+  }
+}
+
+void Reactor::delete_counters(std::vector<std::string> names,
+                              std::function<void(std::vector<std::string>)> done) {
+  struct State {
+    std::vector<std::optional<std::string>> deleted;
+    size_t remaining = 0;
+    std::function<void(std::vector<std::string>)> done;
+  };
+  auto state = std::make_shared<State>();
+  state->deleted.resize(names.size());
+  state->remaining = names.size();
+  state->done = std::move(done);
+  auto finish = [state] {
+    std::vector<std::string> deleted;
+    for (auto& name : state->deleted) {
+      if (name) deleted.push_back(std::move(*name));
+    }
+    state->done(std::move(deleted));
+  };
+  if (names.empty()) {
+    finish();
+    return;
+  }
+  const uint32_t origin = index_;
+  for (size_t i = 0; i < names.size(); ++i) {
+    char buffer[kMaxNameBytes];
+    const std::optional<std::string_view> normal = normalize_query_name(names[i], buffer);
+    if (!normal) {
+      if (--state->remaining == 0) finish();
+      continue;
+    }
+    std::string name(*normal);
+    const uint64_t hash = CounterTable::hash_name(name);
+    const uint32_t shard = shard_of(hash);
+    post(owner_of(shard), [name = std::move(name), hash, shard, origin, i, state, finish](Reactor& owner) mutable {
+      const bool deleted = owner.local_shard(shard)->shard->delete_counter(name, hash);
+      owner.post(origin, [deleted, name = std::move(name), i, state, finish](Reactor&) mutable {
+        if (deleted) state->deleted[i] = std::move(name);
+        if (--state->remaining == 0) finish();
+      });
+    });
+  }
+}
+
+void Reactor::delete_pattern(std::vector<std::string> globs,
+                             std::function<void(std::vector<std::string>)> done) {
+  using Names = std::vector<std::string>;
+  auto patterns = std::make_shared<std::vector<Glob>>();
+  for (const std::string& glob : globs) {
+    if (std::optional<Glob> compiled = Glob::compile(glob)) patterns->push_back(std::move(*compiled));
+  }
+  gather<Names>(
+      [patterns](Reactor& reactor) {
+        Names deleted;
+        reactor.each_local_shard([&](Shard& shard) {
+          Names matching;
+          shard.for_each_counter([&](std::string_view name, CounterKind) {
+            for (const Glob& glob : *patterns) {
+              if (glob.matches(name)) {
+                matching.emplace_back(name);
+                break;
+              }
+            }
+          });
+          for (const std::string& name : matching) {
+            if (shard.delete_counter(name, CounterTable::hash_name(name))) deleted.push_back(name);
+          }
+        });
+        return deleted;
+      },
+      [done = std::move(done)](std::vector<Names> parts) {
+        Names all;
+        for (Names& part : parts) {
+          all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+        }
+        std::sort(all.begin(), all.end());
+        done(std::move(all));
+      });
+}
+
+// Shutdown (SIGTERM/SIGINT): every reactor stops accepting and reading, parses what it holds and
+// hands it on; once all have (reactor 0 counts), every reactor applies its inbound queues,
+// checkpoints its shards (flush_all) and leaves its loop when nothing is in flight.
+void Reactor::begin_shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  stop_listening();
+  for (uint32_t slot = 0; slot < connections_.size(); ++slot) {
+    if (connections_[slot].in_use) close_connection(slot);
+  }
+}
+
+void Reactor::shutdown_step() {
+  switch (shutdown_phase_) {
+    case 0: {  // draining this reactor's input
+      flush_local_batches();
+      flush_remote_batches();
+      if (open_connections_ > 0 || !outbound_drained()) return;
+      shutdown_phase_ = 1;
+      post(0, [](Reactor& coordinator) {
+        if (++coordinator.drained_reactors_ < coordinator.reactor_count_) return;
+        for (uint32_t target = 0; target < coordinator.reactor_count_; ++target) {
+          coordinator.post(target, [](Reactor& reactor) { reactor.final_checkpoint(); });
+        }
+      });
+      return;
+    }
+    case 1: return;  // waiting for every reactor to drain
+    case 2: {        // checkpoints requested
+      if (shards_checkpointed_ < shards_.size()) return;
+      if (armed_operations_ > 0) return;
+      for (const auto& owned : shards_) {
+        if (!owned->shard->idle() || owned->store->in_flight() > 0) return;
+      }
+      for (Listener& listener : listeners_) {
+        if (listener.fd >= 0) ::close(listener.fd);
+        listener.fd = -1;
+      }
+      stopped_ = true;
+      return;
+    }
+    default: return;
+  }
+}
+
+void Reactor::final_checkpoint() {
+  shutdown_phase_ = 2;
+  drain_inbound_completely([this] {
+    for (auto& owned : shards_) {
+      owned->shard->flush_all([this] { ++shards_checkpointed_; });
+    }
+  });
+}
+
+}  // namespace ringstat

@@ -1,0 +1,88 @@
+// The private records of a Reactor: its shards, listeners and connections. Included only by the
+// reactor's own .cc files; everything here belongs to one reactor thread.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "net/admin_session.h"
+#include "net/reactor.h"
+
+namespace ringstat {
+
+struct Reactor::OwnedShard {
+  uint32_t shard_index = 0;
+  std::unique_ptr<UringPageStore> store;
+  std::unique_ptr<Shard> shard;
+  IngestBatch batch;  // local samples waiting for add_batch
+  std::array<ListenerKind, IngestBatch::kMaxSamples> listeners{};
+};
+
+struct Reactor::Listener {
+  ListenerKind kind = ListenerKind::kStatTcp;
+  int fd = -1;
+  bool armed = false;
+  msghdr udp_header{};  // the recvmsg multishot template: no name, no control
+};
+
+struct Reactor::Connection {
+  uint32_t generation = 0;
+  bool in_use = false;
+  ListenerKind kind = ListenerKind::kStatTcp;
+  int fd = -1;
+  bool receiving = false;  // a multishot receive is armed
+  bool closing = false;    // close requested; waiting for the receive and sends to end
+  bool send_in_flight = false;
+  bool peer_closed = false;  // the peer shut its sending side (a receive returned 0)
+  bool input_finished = false;
+  uint32_t deferred_buffers = 0;  // receive buffers held back by back-pressure
+  LineSplitter splitter;          // ingest connections
+  std::string peer;
+  int64_t connected_s = 0;
+  int64_t last_activity_s = 0;
+  std::vector<std::pair<std::string, std::string>> meta;  // `#key value` lines (agents)
+  std::string input;                                      // HTTP request bytes not yet parsed
+  bool request_in_flight = false;  // HTTP: a response is being produced or sent
+  bool continue_sent = false;      // HTTP: `100 Continue` went out for the request in hand
+  bool close_after_send = false;
+  std::string output;  // bytes to send
+  size_t output_sent = 0;
+  std::unique_ptr<AdminSession> admin;
+};
+
+// A TCP agent that disconnected, kept for GET /?a= for 25 hours.
+struct OfflineAgent {
+  std::vector<std::pair<std::string, std::string>> meta;
+  std::string peer;
+  int64_t connected_s = 0;
+  int64_t last_activity_s = 0;
+};
+
+inline bool is_ingest(ListenerKind kind) {
+  return kind == ListenerKind::kStatTcp || kind == ListenerKind::kStatUdp ||
+         kind == ListenerKind::kGraphiteTcp || kind == ListenerKind::kGraphiteUdp;
+}
+
+inline IngestListener ingest_listener(ListenerKind kind) {
+  switch (kind) {
+    case ListenerKind::kStatTcp:
+      return IngestListener::kStatTcp;
+    case ListenerKind::kStatUdp:
+      return IngestListener::kStatUdp;
+    case ListenerKind::kGraphiteTcp:
+      return IngestListener::kGraphiteTcp;
+    case ListenerKind::kGraphiteUdp:
+      return IngestListener::kGraphiteUdp;
+    default:
+      break;
+  }
+  VERIFY(false && "not an ingest listener");
+  return IngestListener::kStatTcp;
+}
+
+}  // namespace ringstat

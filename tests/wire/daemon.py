@@ -1,0 +1,167 @@
+"""A ringstat daemon for wire tests: the real binary on 127.0.0.1 with free ports and a
+temporary store, plus small clients for its protocols. Standard library only."""
+
+import gzip
+import http.client
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import zlib
+
+BINARY = os.environ.get("RINGSTAT_BINARY", "build/cmd/ringstat")
+START_TIMEOUT_S = 30
+FAKE_NOW = 1795240565  # the spec's examples happen around this time
+
+
+def free_port():
+    """A port free for both TCP and UDP on 127.0.0.1 right now."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind(("127.0.0.1", 0))
+            port = tcp.getsockname()[1]
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                    udp.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port")
+
+
+class Daemon:
+    """Starts `ringstat serve`; stop() sends SIGTERM and returns the exit status."""
+
+    def __init__(self, store=None, fake_time=FAKE_NOW, threads=2, extra=(), ports=None):
+        self.owns_store = store is None
+        self.store = store or tempfile.mkdtemp(prefix="ringstat-wire-")
+        self.ports = ports or {name: free_port() for name in ("stat", "graphite", "http", "admin")}
+        self.args = [
+            BINARY, "serve", "--store", self.store, "--listen-address", "127.0.0.1",
+            "--stat-port", str(self.ports["stat"]), "--graphite-port", str(self.ports["graphite"]),
+            "--http-port", str(self.ports["http"]), "--admin-port", str(self.ports["admin"]),
+            "--threads", str(threads), "--shards", "4", "--wal-mb", "4", "--staging-mb", "16",
+            "--commit-interval-ms", "200",
+        ]
+        if fake_time:
+            self.args += ["--fake-time", str(fake_time)]
+        self.args += list(extra)
+        self.process = None
+        self.stderr_lines = []
+
+    def start(self, expect_ready=True):
+        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if not expect_ready:
+            return self
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            line = self._read_stderr_line(deadline)
+            if line is None:
+                break
+            if "ready" in line:
+                return self
+        self.kill()
+        raise RuntimeError("daemon did not become ready:\n" + "".join(self.stderr_lines))
+
+    def _read_stderr_line(self, deadline):
+        stream = self.process.stderr
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([stream], [], [], 0.1)
+            if ready:
+                line = stream.readline()
+                if not line:
+                    return None
+                text = line.decode(errors="replace")
+                self.stderr_lines.append(text)
+                return text
+            if self.process.poll() is not None:
+                return None
+        return None
+
+    def wait_exit(self, timeout=30):
+        status = self.process.wait(timeout)
+        self.stderr_lines.append(self.process.stderr.read().decode(errors="replace"))
+        return status
+
+    def stop(self, timeout=60):
+        self.process.send_signal(signal.SIGTERM)
+        return self.wait_exit(timeout)
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def cleanup(self):
+        self.kill()
+        if self.owns_store:
+            shutil.rmtree(self.store, ignore_errors=True)
+
+    # Clients.
+    def send_tcp(self, data, port_name="stat", linger=False):
+        with socket.create_connection(("127.0.0.1", self.ports[port_name])) as connection:
+            connection.sendall(data if isinstance(data, bytes) else data.encode())
+            if linger:
+                time.sleep(0.1)
+
+    def send_udp(self, data, port_name="stat"):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.sendto(data if isinstance(data, bytes) else data.encode(),
+                       ("127.0.0.1", self.ports[port_name]))
+
+    def admin(self, command, timeout=30):
+        """Sends one admin command; returns its output lines up to `ok` or the `huh?` line."""
+        with socket.create_connection(("127.0.0.1", self.ports["admin"]), timeout=timeout) as c:
+            c.sendall((command + "\n").encode())
+            buffer = b""
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                buffer += chunk
+                lines = buffer.decode().replace("\r", "").split("\n")
+                if "ok" in lines or any(line.startswith("huh?") for line in lines):
+                    break
+        return [line for line in buffer.decode().replace("\r", "").split("\n") if line]
+
+    def flush(self):
+        lines = self.admin("flush")
+        assert lines and lines[-1] == "ok", lines
+        return lines
+
+    def request(self, method, path, body=None, headers=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.ports["http"], timeout=30)
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        payload = response.read()
+        connection.close()
+        return response.status, dict((k.lower(), v) for k, v in response.getheaders()), payload
+
+    def get_json(self, path):
+        status, _, payload = self.request("GET", path)
+        return status, json.loads(payload) if payload else None
+
+    def metric(self, name, labels=None):
+        """The value of one sample in GET /metrics (0 if absent)."""
+        _, _, payload = self.request("GET", "/metrics")
+        wanted = name
+        if labels:
+            wanted += "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+        for line in payload.decode().splitlines():
+            if line.startswith(wanted + " "):
+                return float(line.split(" ")[1])
+        return 0.0
+
+
+def decompress(headers, payload):
+    encoding = headers.get("content-encoding", "")
+    if encoding == "gzip":
+        return gzip.decompress(payload)
+    if encoding == "deflate":
+        return zlib.decompress(payload)
+    return payload

@@ -1,0 +1,76 @@
+"""The admin line protocol of spec/http-api.md over the wire."""
+
+import socket
+import unittest
+
+from daemon import Daemon, FAKE_NOW
+
+
+class AdminTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.daemon = Daemon().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+        cls.daemon.cleanup()
+
+    def test_help_lists_the_commands(self):
+        lines = self.daemon.admin("help")
+        self.assertEqual(lines[-1], "ok")
+        text = "\n".join(lines)
+        for command in ("stats", "flush", "faketime", "delete.ctr", "delete.pattern", "quit"):
+            self.assertIn(command, text)
+
+    def test_stats_has_the_required_keys(self):
+        self.daemon.send_tcp("admin.stats.counter 1\n")
+        self.daemon.flush()
+        lines = self.daemon.admin("stats")
+        values = dict(line.split("=", 1) for line in lines[:-1])
+        self.assertGreaterEqual(int(values["counters"]), 1)
+        self.assertIn("connections", values)
+        self.assertEqual(values["fake_time"], str(FAKE_NOW))
+
+    def test_unknown_command(self):
+        lines = self.daemon.admin("frobnicate")
+        self.assertEqual(len(lines), 1)
+        self.assertTrue(lines[0].startswith("huh?"))
+
+    def test_faketime_moves_the_clock(self):
+        self.assertEqual(self.daemon.admin(f"faketime {FAKE_NOW + 1000}")[-1], "ok")
+        self.daemon.send_tcp("admin.later 1\n")
+        self.daemon.flush()
+        status, body = self.daemon.get_json("/admin.later")
+        self.assertEqual(status, 200)
+        self.assertEqual(body["buckets"][0]["time"], (FAKE_NOW + 1000) // 10 * 10)
+        self.assertEqual(self.daemon.admin(f"faketime {FAKE_NOW}")[-1], "ok")
+
+    def test_delete_counters_and_patterns(self):
+        self.daemon.send_tcp("del.a 1\ndel.b 1\ndel.c.x 1\nkeep.me 1\n")
+        self.daemon.flush()
+        lines = self.daemon.admin("delete.ctr del.a,del.nothing")
+        self.assertEqual(lines, ["del.a", "ok"])
+        lines = self.daemon.admin("delete.pattern del.*")
+        self.assertEqual(lines, ["del.b", "del.c.x", "ok"])
+        for name in ("del.a", "del.b", "del.c.x"):
+            self.assertEqual(self.daemon.get_json("/" + name)[0], 404)
+        status, body = self.daemon.get_json("/?q=del.*")
+        self.assertEqual(body["matching_names"], [])
+        self.assertEqual(self.daemon.get_json("/keep.me")[0], 200)
+
+    def test_quit_sends_pending_output_first(self):
+        with socket.create_connection(("127.0.0.1", self.daemon.ports["admin"]), timeout=10) as c:
+            c.sendall(b"stats\nquit\n")
+            data = b""
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        self.assertIn(b"counters=", data)
+        self.assertIn(b"ok", data)
+
+
+if __name__ == "__main__":
+    unittest.main()
