@@ -91,7 +91,8 @@ std::optional<CounterInfo> Shard::counter_info(std::string_view name, uint64_t h
 }
 
 bool Shard::idle() const {
-  if (!wal_.idle() || checkpoint_ != nullptr || queries_in_flight_ > 0 || growing_pages_) {
+  if (!wal_.idle() || checkpoint_ != nullptr || queries_in_flight_ > 0 || growing_pages_ ||
+      !pending_reads_.empty()) {
     return false;
   }
   for (const FlushJob& job : flush_jobs_) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -201,6 +202,16 @@ class Shard final : public IoCompletionSink {
 
   std::vector<QueryJob> query_jobs_;
   std::vector<uint32_t> free_query_jobs_;
+  // Reads that found every query job busy, started in order as jobs finish.
+  struct PendingRead {
+    std::string name;
+    uint64_t hash;
+    size_t level;
+    int64_t start;
+    int64_t end;
+    std::function<void(LevelRead)> done;
+  };
+  std::deque<PendingRead> pending_reads_;
   uint32_t queries_in_flight_ = 0;
   bool release_pending_ = false;
 

@@ -34,17 +34,20 @@ void sort_and_merge(std::vector<TimedBucket>& buckets) {
 void Shard::read_level(std::string_view name, uint64_t hash, size_t level_index, int64_t start,
                        int64_t end, std::function<void(LevelRead)> done) {
   VERIFY(phase_ == Phase::kReady);
-  ++stats_.queries;
   const uint32_t id = table_.find(name, hash);
-  if (id == CounterTable::kNotFound || level_index >= counters_[id].level_count ||
-      free_query_jobs_.empty()) {
+  if (id == CounterTable::kNotFound || level_index >= counters_[id].level_count) {
     LevelRead result;
-    result.status = id == CounterTable::kNotFound || level_index >= counters_[id].level_count
-                        ? LevelRead::Status::kNotFound
-                        : LevelRead::Status::kIoError;
+    result.status = LevelRead::Status::kNotFound;
     done(std::move(result));
     return;
   }
+  if (free_query_jobs_.empty()) {
+    // Every job is reading pages: wait for one (the caller gets its answer later, never an error).
+    pending_reads_.push_back(
+        PendingRead{std::string(name), hash, level_index, start, end, std::move(done)});
+    return;
+  }
+  ++stats_.queries;
   const Counter& counter = counters_[id];
   const RetentionLevel& rl = retention_level(id, level_index);
   const uint32_t slot = free_query_jobs_.back();
@@ -204,6 +207,11 @@ void Shard::finish_query(uint32_t slot) {
   --queries_in_flight_;
   release_if_unpinned();
   done(std::move(result));
+  if (!pending_reads_.empty() && !free_query_jobs_.empty()) {
+    PendingRead next = std::move(pending_reads_.front());
+    pending_reads_.pop_front();
+    read_level(next.name, next.hash, next.level, next.start, next.end, std::move(next.done));
+  }
 }
 
 }  // namespace ringstat

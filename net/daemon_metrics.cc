@@ -39,6 +39,15 @@ void reactor_counter(PrometheusWriter& writer, const std::vector<MetricsSnapshot
   writer.sample({}, sum_reactors(snapshots, [field](const MetricsSnapshot& s) { return s.metrics.*field; }));
 }
 
+template <class Field>
+void per_reactor(PrometheusWriter& writer, const std::vector<MetricsSnapshot>& snapshots,
+                 std::string_view name, std::string_view help, Field field) {
+  writer.family(name, help, MetricType::kCounter);
+  for (const MetricsSnapshot& s : snapshots) {
+    writer.sample({{"reactor", std::to_string(s.reactor)}}, field(s));
+  }
+}
+
 }  // namespace
 
 void render_daemon_metrics(const std::vector<MetricsSnapshot>& snapshots, std::string& out) {
@@ -129,28 +138,18 @@ void render_daemon_metrics(const std::vector<MetricsSnapshot>& snapshots, std::s
   shard_counter(writer, snapshots, "ringstat_checkpoint_written_bytes_total", "Snapshot bytes written.",
                 &ShardStats::checkpoint_bytes_written);
 
-  writer.family("ringstat_uring_submissions_total", "SQEs submitted, by reactor.", MetricType::kCounter);
-  for (const MetricsSnapshot& s : snapshots) {
-    writer.sample({{"reactor", std::to_string(s.reactor)}}, s.ring.submitted);
-  }
-  writer.family("ringstat_uring_completions_total", "CQEs handled, by reactor.", MetricType::kCounter);
-  for (const MetricsSnapshot& s : snapshots) {
-    writer.sample({{"reactor", std::to_string(s.reactor)}}, s.ring.completions);
-  }
-  writer.family("ringstat_uring_enters_total", "io_uring_enter calls, by reactor.", MetricType::kCounter);
-  for (const MetricsSnapshot& s : snapshots) {
-    writer.sample({{"reactor", std::to_string(s.reactor)}}, s.ring.enters);
-  }
-  writer.family("ringstat_uring_enobufs_total", "Multishot receives that ran out of provided buffers, by reactor.",
-                MetricType::kCounter);
-  for (const MetricsSnapshot& s : snapshots) {
-    writer.sample({{"reactor", std::to_string(s.reactor)}}, s.metrics.enobufs);
-  }
-  writer.family("ringstat_uring_multishot_rearms_total", "Multishot receives armed again, by reactor.",
-                MetricType::kCounter);
-  for (const MetricsSnapshot& s : snapshots) {
-    writer.sample({{"reactor", std::to_string(s.reactor)}}, s.metrics.multishot_rearms);
-  }
+  per_reactor(writer, snapshots, "ringstat_uring_submissions_total", "SQEs submitted, by reactor.",
+              [](const MetricsSnapshot& s) { return s.ring.submitted; });
+  per_reactor(writer, snapshots, "ringstat_uring_completions_total", "CQEs handled, by reactor.",
+              [](const MetricsSnapshot& s) { return s.ring.completions; });
+  per_reactor(writer, snapshots, "ringstat_uring_enters_total", "io_uring_enter calls, by reactor.",
+              [](const MetricsSnapshot& s) { return s.ring.enters; });
+  per_reactor(writer, snapshots, "ringstat_uring_enobufs_total",
+              "Multishot receives that ran out of provided buffers, by reactor.",
+              [](const MetricsSnapshot& s) { return s.metrics.enobufs; });
+  per_reactor(writer, snapshots, "ringstat_uring_multishot_rearms_total",
+              "Multishot receives armed again, by reactor.",
+              [](const MetricsSnapshot& s) { return s.metrics.multishot_rearms; });
 
   writer.family("ringstat_http_requests_total", "HTTP requests answered, by status code.", MetricType::kCounter);
   std::map<int, uint64_t> by_code;

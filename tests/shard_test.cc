@@ -304,6 +304,27 @@ TEST_CASE("a store whose superblocks belong to another shard refuses to start") 
 namespace ringstat {
 namespace {
 
+TEST_CASE("reads beyond the query job limit wait for a job instead of failing") {
+  ShardConfig config = small_shard_config(default_retention());
+  config.flush_threshold = 1;
+  config.max_query_jobs = 1;
+  ShardHarness h(config);
+  for (int i = 0; i < 20; ++i) CHECK_FALSE(h.add("busy", i, kTestNow - 2000 + 10 * i));
+  h.flush_all();  // on pages, so every read below goes to the store
+  std::vector<LevelRead> results;
+  for (int i = 0; i < 5; ++i) {
+    h.shard().read_level("busy", CounterTable::hash_name("busy"), 0, 0, INT64_MAX / 4,
+                         [&](LevelRead read) { results.push_back(std::move(read)); });
+  }
+  h.store().deliver_all();
+  REQUIRE(results.size() == 5);
+  for (const LevelRead& read : results) {
+    CHECK(read.status == LevelRead::Status::kOk);
+    CHECK(read.buckets.size() == 20);
+  }
+  CHECK(h.shard().idle());
+}
+
 TEST_CASE("the test fixture's retention is the spec's default") {
   const Result<Retention> parsed = parse_retention(kDefaultRetentionSpec);
   REQUIRE(parsed.ok());

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 import zlib
 
 BINARY = os.environ.get("RINGSTAT_BINARY", "build/cmd/ringstat")
@@ -156,6 +157,29 @@ class Daemon:
             if line.startswith(wanted + " "):
                 return float(line.split(" ")[1])
         return 0.0
+
+
+def read_until_closed(connection):
+    """Every byte the peer sends until it closes the connection."""
+    data = b""
+    while True:
+        chunk = connection.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+class DaemonTestCase(unittest.TestCase):
+    """One daemon (fake clock at FAKE_NOW) shared by the tests of a class."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.daemon = Daemon().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+        cls.daemon.cleanup()
 
 
 def decompress(headers, payload):

@@ -3,19 +3,10 @@
 import socket
 import unittest
 
-from daemon import Daemon, FAKE_NOW
+from daemon import Daemon, FAKE_NOW, DaemonTestCase, read_until_closed
 
 
-class AdminTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.daemon = Daemon().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.daemon.stop()
-        cls.daemon.cleanup()
-
+class AdminTest(DaemonTestCase):
     def test_help_lists_the_commands(self):
         lines = self.daemon.admin("help")
         self.assertEqual(lines[-1], "ok")
@@ -62,12 +53,7 @@ class AdminTest(unittest.TestCase):
     def test_quit_sends_pending_output_first(self):
         with socket.create_connection(("127.0.0.1", self.daemon.ports["admin"]), timeout=10) as c:
             c.sendall(b"stats\nquit\n")
-            data = b""
-            while True:
-                chunk = c.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+            data = read_until_closed(c)
         self.assertIn(b"counters=", data)
         self.assertIn(b"ok", data)
 

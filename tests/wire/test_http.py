@@ -6,7 +6,7 @@ import json
 import socket
 import unittest
 
-from daemon import Daemon, FAKE_NOW, decompress
+from daemon import Daemon, FAKE_NOW, decompress, DaemonTestCase, read_until_closed
 
 # The spec's ladder example lives in 1970, older than any retention; moved by whole days (every
 # width of the ladder divides a day) it lands inside the 10 s level's ten days.
@@ -14,20 +14,16 @@ DAY = 86400
 SHIFT = (FAKE_NOW // DAY) * DAY
 
 
-class HttpTest(unittest.TestCase):
+class HttpTest(DaemonTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.daemon = Daemon().start()
+        super().setUpClass()
         cls.daemon.send_tcp("test.gauge 42\ntest.gauge 58\n*test.events 10\n"
                             "web.batch 1\nweb.requests.latency 2\n")
         lines = "".join(f"ladder {SHIFT + t} 1\n" for t in range(1610, 2580, 10))
         cls.daemon.send_tcp(lines)
         cls.daemon.flush()
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.daemon.stop()
-        cls.daemon.cleanup()
 
     def test_get_counter_matches_the_spec_example_byte_for_byte(self):
         status, headers, body = self.daemon.request("GET", "/test.gauge")
@@ -149,24 +145,14 @@ class HttpTest(unittest.TestCase):
     def test_http_1_0_closes_by_default(self):
         with socket.create_connection(("127.0.0.1", self.daemon.ports["http"])) as c:
             c.sendall(b"GET /test.gauge HTTP/1.0\r\n\r\n")
-            data = b""
-            while True:
-                chunk = c.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+            data = read_until_closed(c)
         self.assertTrue(data.startswith(b"HTTP/1.1 200") or data.startswith(b"HTTP/1.0 200"))
 
     def test_pipelined_requests_are_answered_in_order(self):
         with socket.create_connection(("127.0.0.1", self.daemon.ports["http"])) as c:
             c.sendall(b"GET /test.gauge HTTP/1.1\r\nHost: x\r\n\r\n"
                       b"GET /no.such HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            data = b""
-            while True:
-                chunk = c.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+            data = read_until_closed(c)
         first = data.find(b"HTTP/1.1 200")
         second = data.find(b"HTTP/1.1 404")
         self.assertTrue(0 <= first < second, data[:300])

@@ -5,19 +5,10 @@ import socket
 import time
 import unittest
 
-from daemon import Daemon, FAKE_NOW
+from daemon import Daemon, FAKE_NOW, DaemonTestCase, read_until_closed
 
 
-class IngestTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.daemon = Daemon().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.daemon.stop()
-        cls.daemon.cleanup()
-
+class IngestTest(DaemonTestCase):
     def buckets(self, name, start=FAKE_NOW - 900, end=FAKE_NOW + 60):
         status, body = self.daemon.get_json(f"/{name}?start={start}&end={end}")
         self.assertEqual(status, 200, body)

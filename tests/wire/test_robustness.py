@@ -6,19 +6,10 @@ import socket
 import time
 import unittest
 
-from daemon import Daemon
+from daemon import Daemon, DaemonTestCase, read_until_closed
 
 
-class RobustnessTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.daemon = Daemon().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.daemon.stop()
-        cls.daemon.cleanup()
-
+class RobustnessTest(DaemonTestCase):
     def count(self, name):
         status, body = self.daemon.get_json(f"/{name}?samples=0")
         self.assertEqual(status, 200, body)
