@@ -74,6 +74,13 @@ void Shard::flush_all(std::function<void()> done) {
   tick();
 }
 
+void Shard::checkpoint_now(std::function<void()> done) {
+  VERIFY(phase_ == Phase::kReady);
+  wal_.commit();
+  checkpoint_waiters_.push_back(std::move(done));
+  tick();
+}
+
 void Shard::tick() {
   if (phase_ != Phase::kReady) return;
   const int64_t now = clock_.now_s();

@@ -59,9 +59,12 @@ class Shard final : public IoCompletionSink {
   void commit();
   // commit(), then `done` once every sample accepted before this call is durable.
   void when_durable(std::function<void()> done);
-  // Writes every staged bucket into pages and takes a checkpoint; `done` when durable. Used at
-  // graceful shutdown so the next start replays nothing.
+  // Writes every staged bucket into pages and takes a checkpoint; `done` when durable.
   void flush_all(std::function<void()> done);
+  // commit(), then a checkpoint whose cut comes after this call; `done` when it is durable. Staged
+  // buckets stay staged (the snapshot holds them). Graceful shutdown uses it: the next start
+  // replays nothing and loses nothing, without writing every counter's pages first.
+  void checkpoint_now(std::function<void()> done);
 
   // Periodic work: event finalisation, retention expiry, page flushes, checkpoints.
   void tick();
@@ -219,7 +222,7 @@ class Shard final : public IoCompletionSink {
   uint64_t checkpoint_sequence_ = 0;
   uint8_t snapshot_slot_ = 1;  // slot of the last durable snapshot
   std::vector<std::function<void()>> checkpoint_waiters_;
-  bool flush_all_pending_ = false;
+  bool flush_all_pending_ = false;  // waiters want staged buckets in pages before the checkpoint
 
   std::unique_ptr<Recovery> recovery_;
   Phase phase_ = Phase::kNew;

@@ -34,7 +34,7 @@ StoreFile snapshot_file(uint8_t slot) {
 
 bool Shard::checkpoint_wanted() const {
   if (release_pending_) return false;  // pages of the last checkpoint are still pinned by a query
-  if (flush_all_pending_) return idle_for_flush_all();
+  if (!checkpoint_waiters_.empty()) return !flush_all_pending_ || idle_for_flush_all();
   return wal_.used_blocks() >= config_.checkpoint_wal_blocks;
 }
 
@@ -110,11 +110,9 @@ void Shard::begin_checkpoint() {
   checkpoint->image.allocate(writer.blocks().size());
   std::memcpy(checkpoint->image.data.get(), writer.blocks().data(), writer.blocks().size());
   checkpoint->super_buffer = buffers_.acquire();
-  if (flush_all_pending_) {
-    // Only a checkpoint whose cut comes after a flush_all() request may answer it.
-    checkpoint->waiters.swap(checkpoint_waiters_);
-    flush_all_pending_ = false;
-  }
+  // Only a checkpoint whose cut comes after a flush_all() or checkpoint_now() may answer it.
+  checkpoint->waiters.swap(checkpoint_waiters_);
+  flush_all_pending_ = false;
   checkpoint_ = std::move(checkpoint);
 
   const StoreFile file = snapshot_file(checkpoint_->slot);
@@ -191,8 +189,8 @@ void Shard::checkpoint_failed(int result) {
   ++stats_.checkpoint_failures;
   if (checkpoint_->super_buffer != IoBufferPool::kNone) buffers_.release(checkpoint_->super_buffer);
   if (!checkpoint_->waiters.empty()) {
+    // The next checkpoint answers them (without forcing pages again: they are mostly written).
     for (auto& waiter : checkpoint_->waiters) checkpoint_waiters_.push_back(std::move(waiter));
-    flush_all_pending_ = true;  // the next checkpoint answers them
   }
   // The previous checkpoint still stands; pages released by this one stay unreusable until a
   // later checkpoint succeeds (PageAllocator keeps them in its releasing list).

@@ -259,7 +259,7 @@ void Shard::finish_flush(uint32_t slot) {
   free_flush_jobs_.push_back(slot);
   if (phase_ == Phase::kRecovering) {
     if (replay_paused_for_flushes()) continue_replay();
-  } else if (checkpoint_ == nullptr && flush_all_pending_) {
+  } else if (checkpoint_ == nullptr && !checkpoint_waiters_.empty()) {
     tick();
   }
 }

@@ -354,7 +354,7 @@ void Reactor::final_checkpoint() {
   shutdown_phase_ = 2;
   drain_inbound_completely([this] {
     for (auto& owned : shards_) {
-      owned->shard->flush_all([this] { ++shards_checkpointed_; });
+      owned->shard->checkpoint_now([this] { ++shards_checkpointed_; });
     }
   });
 }

@@ -189,7 +189,12 @@ class Simulation {
       case 3:
         if (random_() % 4 == 0) {
           const uint64_t accepted = accepted_.size();
-          shard_->flush_all([this, accepted] { durable_ = std::max(durable_, accepted); });
+          auto durable = [this, accepted] { durable_ = std::max(durable_, accepted); };
+          if (random_() % 2 == 0) {
+            shard_->flush_all(durable);
+          } else {
+            shard_->checkpoint_now(durable);
+          }
         } else {
           add_random_samples();
         }
