@@ -17,6 +17,7 @@ namespace ringstat {
 namespace {
 constexpr size_t kMaxMetaEntries = 32;       // `#key value` lines kept per agent connection
 constexpr size_t kMaxMetaValueBytes = 256;
+constexpr size_t kMaxHttpBufferedBytes = 4 << 20;
 }  // namespace
 
 uint32_t Reactor::shard_of(uint64_t hash) const {
@@ -47,6 +48,12 @@ void Reactor::handle_bytes(uint32_t slot, std::string_view bytes) {
     case ListenerKind::kStatTcp:
     case ListenerKind::kGraphiteTcp: ingest_tcp(c, bytes); break;
     case ListenerKind::kHttp:
+      // A request is at most 16 KiB of head and 1 MiB of body; a client that piles up more
+      // behind a request still being answered is cut off rather than buffered without end.
+      if (c.input.size() + bytes.size() > kMaxHttpBufferedBytes) {
+        close_connection(slot);
+        return;
+      }
       c.input.append(bytes);
       http_input(c);
       break;
