@@ -33,8 +33,8 @@ $(BUILD_DIR)/build.ninja:
 	meson setup $(BUILD_DIR) --buildtype=release
 
 $(ASAN_BUILD_DIR)/build.ninja:
-	meson setup $(ASAN_BUILD_DIR) --buildtype=debugoptimized -Db_sanitize=address,undefined \
-	  -Db_lundef=false
+	meson setup $(ASAN_BUILD_DIR) --buildtype=plain -Doptimization=1 -Ddebug=false \
+	  -Db_sanitize=address,undefined -Db_lundef=false
 
 build: $(BUILD_DIR)/build.ninja
 	ninja -C $(BUILD_DIR) -j $(NINJA_JOBS)
