@@ -42,7 +42,7 @@ build: $(BUILD_DIR)/build.ninja
 # Only the unit-test executables: the wire tests run against the release build's daemon.
 ASAN_TARGETS = tests/fileformat_tests tests/engine_ingest_tests tests/engine_query_tests \
                tests/engine_store_tests tests/net_http_tests tests/net_uring_tests \
-               tests/net_cmd_tests tests/simulation_tests
+               tests/net_cmd_tests tests/bench_tests tests/simulation_tests
 
 build-asan: $(ASAN_BUILD_DIR)/build.ninja
 	ninja -C $(ASAN_BUILD_DIR) -j $(NINJA_JOBS) $(ASAN_TARGETS)

@@ -59,6 +59,7 @@ done
 for part in http uring cmd; do
   run_suite "net $part (release)" "$release_dir/tests/net_${part}_tests"
 done
+run_suite "bench (release)" "$release_dir/tests/bench_tests"
 run_suite "simulation (release)" "$release_dir/tests/simulation_tests"
 run_suite "fileformat (asan+ubsan)" "$asan_dir/tests/fileformat_tests"
 for part in ingest query store; do
@@ -67,6 +68,7 @@ done
 for part in http uring cmd; do
   run_suite "net $part (asan+ubsan)" "$asan_dir/tests/net_${part}_tests"
 done
+run_suite "bench (asan+ubsan)" "$asan_dir/tests/bench_tests"
 # The simulation under sanitizers runs fewer cycles (its own default for RINGSTAT_SIM_CYCLES);
 # the release run above is the one that must reach 1000 crash/recovery cycles.
 RINGSTAT_SIM_CYCLES=200 run_suite "simulation (asan+ubsan)" "$asan_dir/tests/simulation_tests"
