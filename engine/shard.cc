@@ -44,6 +44,14 @@ const Shard::LevelState& Shard::level(uint32_t id, size_t level_index) const {
   VERIFY(level_index < counters_[id].level_count);
   return levels_[counters_[id].first_level + level_index];
 }
+Shard::PageMap& Shard::page_map(uint32_t id, size_t level_index) {
+  VERIFY(level_index < counters_[id].level_count);
+  return page_maps_[counters_[id].first_level + level_index];
+}
+const Shard::PageMap& Shard::page_map(uint32_t id, size_t level_index) const {
+  VERIFY(level_index < counters_[id].level_count);
+  return page_maps_[counters_[id].first_level + level_index];
+}
 const RetentionLevel& Shard::retention_level(uint32_t id, size_t level_index) const {
   return retentions_[counters_[id].retention_slot].levels[level_index];
 }

@@ -97,13 +97,17 @@ class Shard final : public IoCompletionSink {
   enum class Phase : uint8_t { kNew, kRecovering, kReady, kFailed };
   static constexpr uint32_t kNoJob = UINT32_MAX;
 
+  // What ingest touches of a counter level, 16 bytes so a counter's levels share a cache line;
+  // the page map, which only flushes, reads and checkpoints need, lives apart (PageMap).
   struct LevelState {
-    int64_t first_page_number = 0;
-    std::vector<uint32_t> disk_pages;  // page-file page of page number first + i; 0 = none
     uint32_t staged_head = kNoEntry;
     uint32_t staged_final = 0;  // staged entries a page flush may take now
     uint32_t flush_job = kNoJob;
     bool queued = false;
+  };
+  struct PageMap {
+    int64_t first_page_number = 0;
+    std::vector<uint32_t> disk_pages;  // page-file page of page number first + i; 0 = none
   };
   struct Counter {
     uint32_t first_level = 0;
@@ -134,6 +138,8 @@ class Shard final : public IoCompletionSink {
   uint8_t retention_slot_for(const Retention& retention);
   LevelState& level(uint32_t id, size_t level_index);
   const LevelState& level(uint32_t id, size_t level_index) const;
+  PageMap& page_map(uint32_t id, size_t level_index);
+  const PageMap& page_map(uint32_t id, size_t level_index) const;
   const RetentionLevel& retention_level(uint32_t id, size_t level_index) const;
 
   // shard_flush.cc
@@ -147,8 +153,8 @@ class Shard final : public IoCompletionSink {
   void on_grow(int result);
   void expire_some(int64_t now);
   void expire_counter(uint32_t id, int64_t now);
-  void set_disk_page(LevelState& state, int64_t page_number, uint32_t disk_page);
-  uint32_t disk_page(const LevelState& state, int64_t page_number) const;
+  void set_disk_page(PageMap& map, int64_t page_number, uint32_t disk_page);
+  uint32_t disk_page(const PageMap& map, int64_t page_number) const;
   uint32_t buffers_for_jobs() const;
 
   // shard_read.cc
@@ -189,6 +195,7 @@ class Shard final : public IoCompletionSink {
   PageAllocator allocator_;
   std::vector<Counter> counters_;
   std::vector<LevelState> levels_;
+  std::vector<PageMap> page_maps_;  // parallel to levels_
   std::vector<Retention> retentions_;  // by retention slot
   uint8_t config_retention_slot_ = 0;
   uint32_t next_counter_id_ = 0;

@@ -55,9 +55,10 @@ SnapshotCounter Shard::snapshot_counter(uint32_t id) const {
   snapshot.name = std::string(table_.name(id));
   for (size_t l = 0; l < counter.level_count; ++l) {
     const LevelState& state = level(id, l);
+    const PageMap& map = page_map(id, l);
     SnapshotLevel level_snapshot;
-    level_snapshot.first_page_number = state.first_page_number;
-    level_snapshot.disk_pages = state.disk_pages;
+    level_snapshot.first_page_number = map.first_page_number;
+    level_snapshot.disk_pages = map.disk_pages;
     auto add = [&](uint32_t head) {
       for (uint32_t e = head; e != kNoEntry; e = staging_.at(e).next) {
         const StagedEntry& entry = staging_.at(e);

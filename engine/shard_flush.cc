@@ -77,7 +77,7 @@ bool Shard::start_flush(uint32_t id, size_t level_index) {
   job.generation = counters_[id].generation;
   job.level = static_cast<uint8_t>(level_index);
   job.page_number = page_number;
-  job.old_page = disk_page(state, page_number);
+  job.old_page = disk_page(page_map(id, level_index), page_number);
   job.buffer = buffers_.acquire();
   VERIFY(job.buffer != IoBufferPool::kNone);
 
@@ -209,13 +209,13 @@ void Shard::on_flush_write(uint32_t slot, int result) {
   }
   ++stats_.page_writes;
   stats_.page_bytes_written += kPageBytes;
-  LevelState& state = level(job.counter_id, job.level);
+  PageMap& map = page_map(job.counter_id, job.level);
   allocator_.commit(job.new_page);
   if (job.old_page != PageAllocator::kNoPage) {
-    VERIFY(disk_page(state, job.page_number) == job.old_page);
+    VERIFY(disk_page(map, job.page_number) == job.old_page);
     allocator_.retire(job.old_page);
   }
-  set_disk_page(state, job.page_number, job.new_page);
+  set_disk_page(map, job.page_number, job.new_page);
   // The page now holds these buckets: they leave staging.
   uint32_t e = job.entries;
   while (e != kNoEntry) {
@@ -264,29 +264,29 @@ void Shard::finish_flush(uint32_t slot) {
   }
 }
 
-uint32_t Shard::disk_page(const LevelState& state, int64_t page_number) const {
-  const int64_t offset = page_number - state.first_page_number;
-  if (state.disk_pages.empty() || offset < 0 ||
-      offset >= static_cast<int64_t>(state.disk_pages.size())) {
+uint32_t Shard::disk_page(const PageMap& map, int64_t page_number) const {
+  const int64_t offset = page_number - map.first_page_number;
+  if (map.disk_pages.empty() || offset < 0 ||
+      offset >= static_cast<int64_t>(map.disk_pages.size())) {
     return PageAllocator::kNoPage;
   }
-  return state.disk_pages[static_cast<size_t>(offset)];
+  return map.disk_pages[static_cast<size_t>(offset)];
 }
 
-void Shard::set_disk_page(LevelState& state, int64_t page_number, uint32_t page) {
-  if (state.disk_pages.empty()) {
-    state.first_page_number = page_number;
-    state.disk_pages.push_back(page);
+void Shard::set_disk_page(PageMap& map, int64_t page_number, uint32_t page) {
+  if (map.disk_pages.empty()) {
+    map.first_page_number = page_number;
+    map.disk_pages.push_back(page);
     return;
   }
-  if (page_number < state.first_page_number) {
-    const auto missing = static_cast<size_t>(state.first_page_number - page_number);
-    state.disk_pages.insert(state.disk_pages.begin(), missing, PageAllocator::kNoPage);
-    state.first_page_number = page_number;
+  if (page_number < map.first_page_number) {
+    const auto missing = static_cast<size_t>(map.first_page_number - page_number);
+    map.disk_pages.insert(map.disk_pages.begin(), missing, PageAllocator::kNoPage);
+    map.first_page_number = page_number;
   }
-  const auto offset = static_cast<size_t>(page_number - state.first_page_number);
-  if (offset >= state.disk_pages.size()) state.disk_pages.resize(offset + 1, PageAllocator::kNoPage);
-  state.disk_pages[offset] = page;
+  const auto offset = static_cast<size_t>(page_number - map.first_page_number);
+  if (offset >= map.disk_pages.size()) map.disk_pages.resize(offset + 1, PageAllocator::kNoPage);
+  map.disk_pages[offset] = page;
 }
 
 void Shard::expire_some(int64_t now) {
@@ -304,21 +304,22 @@ void Shard::expire_counter(uint32_t id, int64_t now) {
     const RetentionLevel& rl = retention_level(id, l);
     const int64_t oldest_index = floor_div(now - static_cast<int64_t>(rl.retention_s), rl.interval_s);
     LevelState& state = level(id, l);
+    PageMap& map = page_map(id, l);
     // Whole pages older than the retention leave the map; a page in a flush waits.
     if (state.flush_job == kNoJob) {
       size_t drop = 0;
-      while (drop < state.disk_pages.size() &&
-             (state.first_page_number + static_cast<int64_t>(drop) + 1) *
+      while (drop < map.disk_pages.size() &&
+             (map.first_page_number + static_cast<int64_t>(drop) + 1) *
                      static_cast<int64_t>(kBucketsPerPage) <= oldest_index) {
-        if (state.disk_pages[drop] != PageAllocator::kNoPage) {
-          allocator_.retire(state.disk_pages[drop]);
+        if (map.disk_pages[drop] != PageAllocator::kNoPage) {
+          allocator_.retire(map.disk_pages[drop]);
           ++stats_.pages_expired;
         }
         ++drop;
       }
       if (drop > 0) {
-        state.disk_pages.erase(state.disk_pages.begin(), state.disk_pages.begin() + static_cast<long>(drop));
-        state.first_page_number += static_cast<int64_t>(drop);
+        map.disk_pages.erase(map.disk_pages.begin(), map.disk_pages.begin() + static_cast<long>(drop));
+        map.first_page_number += static_cast<int64_t>(drop);
       }
     }
     uint32_t* link = &state.staged_head;

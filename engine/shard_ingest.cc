@@ -34,6 +34,7 @@ uint32_t Shard::create_counter(std::string_view name, uint64_t hash, CounterKind
   counter.first_time = INT64_MAX;
   counter.live = true;
   levels_.resize(levels_.size() + level_count);
+  page_maps_.resize(levels_.size());
   next_counter_id_ = std::max(next_counter_id_, id + 1);
   ++stats_.counters_created;
   return id;
@@ -257,9 +258,11 @@ void Shard::remove_counter(uint32_t id) {
   VERIFY(counter.live);
   for (size_t l = 0; l < counter.level_count; ++l) {
     LevelState& state = level(id, l);
-    for (uint32_t page : state.disk_pages) {
+    PageMap& map = page_map(id, l);
+    for (uint32_t page : map.disk_pages) {
       if (page != PageAllocator::kNoPage) allocator_.retire(page);
     }
+    map = PageMap{};
     uint32_t e = state.staged_head;
     while (e != kNoEntry) {
       const uint32_t next = staging_.at(e).next;

@@ -75,13 +75,14 @@ void Shard::read_level(std::string_view name, uint64_t hash, size_t level_index,
   // Everything is captured as of now, so a flush that completes meanwhile cannot make a bucket
   // appear twice or not at all: the pages listed here plus the staged buckets copied here.
   const LevelState& state = level(id, level_index);
-  if (!state.disk_pages.empty() && job.end_index > job.start_index) {
-    const int64_t first = std::max(page_number_of(job.start_index), state.first_page_number);
+  const PageMap& map = page_map(id, level_index);
+  if (!map.disk_pages.empty() && job.end_index > job.start_index) {
+    const int64_t first = std::max(page_number_of(job.start_index), map.first_page_number);
     const int64_t last = std::min(page_number_of(job.end_index - 1),
-                                  state.first_page_number +
-                                      static_cast<int64_t>(state.disk_pages.size()) - 1);
+                                  map.first_page_number +
+                                      static_cast<int64_t>(map.disk_pages.size()) - 1);
     for (int64_t p = first; p <= last; ++p) {
-      const uint32_t page = disk_page(state, p);
+      const uint32_t page = disk_page(map, p);
       if (page != PageAllocator::kNoPage) job.pages.emplace_back(p, page);
     }
   }

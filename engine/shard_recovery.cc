@@ -193,12 +193,12 @@ Status Shard::restore_counter(const SnapshotCounter& snapshot) {
   counter.first_time = snapshot.first_time;
   for (size_t l = 0; l < snapshot.levels.size(); ++l) {
     const SnapshotLevel& saved = snapshot.levels[l];
-    LevelState& state = level(id, l);
+    PageMap& map = page_map(id, l);
     for (uint32_t page : saved.disk_pages) {
       if (page >= allocator_.high_water()) return Error{"page beyond the page file's high water"};
     }
-    state.first_page_number = saved.first_page_number;
-    state.disk_pages = saved.disk_pages;
+    map.first_page_number = saved.first_page_number;
+    map.disk_pages = saved.disk_pages;
     for (const SnapshotStagedBucket& staged : saved.staged) {
       const bool raw = (staged.flags & kStagedEventRaw) != 0;
       if (raw && (l != 0 || counter.kind != CounterKind::kEvent)) {
