@@ -186,7 +186,7 @@ void add_serve_options(CLI::App& serve, CLI::Option& root_config, RawServeOption
       ->check(CLI::Range(uint64_t{1}, kMaxStoreCounters));
   serve
       .add_option("--staging-mb", options.staging_mb,
-                  "memory for staged buckets, for the whole daemon")
+                  "memory for staged buckets, for the whole daemon (taken as needed)")
       ->type_name("N")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{1}, kMaxStagingMb));

@@ -51,7 +51,7 @@ struct ServeOptions {
   DirectIoMode direct_io = DirectIoMode::kAuto;
   uint32_t shards = 16;               // shards of a new store; an existing one keeps its own
   uint64_t max_counters = 1'000'000;  // live counters in the whole store
-  uint64_t staging_mb = 256;          // staged-bucket memory of the whole daemon
+  uint64_t staging_mb = 1024;         // staged-bucket memory of the whole daemon (used as needed)
   uint64_t wal_mb = 64;               // write-ahead log per shard of a new store
 };
 

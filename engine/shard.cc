@@ -57,7 +57,7 @@ const RetentionLevel& Shard::retention_level(uint32_t id, size_t level_index) co
 }
 
 bool Shard::congested() const {
-  const uint32_t staging_high = staging_.capacity() / 4 * 3;
+  const uint64_t staging_high = uint64_t{staging_.capacity()} * 7 / 8;
   return staging_.used() > staging_high || wal_.used_blocks() * 4 > wal_.block_count() * 3 ||
          buffers_.available() < config_.wal_reserved_buffers / 2;
 }

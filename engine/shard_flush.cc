@@ -40,9 +40,14 @@ void Shard::pump_flushes(bool force) {
   flush_queue_.erase(flush_queue_.begin(), flush_queue_.begin() + static_cast<long>(consumed));
 
   // Under staging pressure (or when everything must reach pages), sweep counters with a clock
-  // hand and flush whatever they have staged.
-  const bool pressure = staging_.used() > staging_.capacity() / 2;
+  // hand. A level whose only staged bucket is its open one would be written again at once, so
+  // it is taken only when the pool is nearly full.
+  const uint64_t used = staging_.used();
+  const uint64_t capacity = staging_.capacity();
+  const bool pressure = used * 8 > capacity * 5;
+  const bool severe = used * 8 > capacity * 7;
   if (!force && !pressure) return;
+  const uint32_t least_staged = (force || severe) ? 1 : 2;
   const size_t count = counters_.size();
   for (size_t visited = 0; visited < count; ++visited) {
     if (free_flush_jobs_.empty() || buffers_for_jobs() == 0) return;
@@ -50,7 +55,7 @@ void Shard::pump_flushes(bool force) {
     if (!counters_[id].live) continue;
     for (size_t l = 0; l < counters_[id].level_count; ++l) {
       LevelState& state = level(id, l);
-      if (state.flush_job == kNoJob && state.staged_final > 0) start_flush(id, l);
+      if (state.flush_job == kNoJob && state.staged_final >= least_staged) start_flush(id, l);
       if (free_flush_jobs_.empty() || buffers_for_jobs() == 0) return;
     }
   }

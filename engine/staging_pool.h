@@ -1,8 +1,9 @@
 // StagingPool: the fixed pool of staged buckets of one shard: the buckets that are newer than
 // (or late for) a counter level's pages on disk and are durable through the WAL and checkpoints
 // until a page flush writes them into pages. Entries form one singly linked list per counter
-// level, newest first. Sized at start-up; running low triggers page flushes, running out is
-// back-pressure. Owned by one shard; single-threaded.
+// level, newest first. Its capacity is fixed at start-up, but memory is reserved, not touched:
+// entries come into use (and into RSS) as they are first needed. Running low triggers page
+// flushes, running out is back-pressure. Owned by one shard; single-threaded.
 #pragma once
 
 #include <cstdint>
@@ -30,18 +31,23 @@ struct StagedEntry {
 
 class StagingPool {
  public:
-  explicit StagingPool(uint32_t capacity) : entries_(capacity) {
+  explicit StagingPool(uint32_t capacity) : capacity_(capacity) {
     VERIFY(capacity > 0 && capacity < kNoEntry);
-    for (uint32_t i = 0; i < capacity; ++i) entries_[i].next = i + 1 < capacity ? i + 1 : kNoEntry;
-    free_head_ = 0;
+    entries_.reserve(capacity);
   }
 
   // kNoEntry when the pool is exhausted.
   uint32_t allocate() {
-    if (free_head_ == kNoEntry) return kNoEntry;
-    const uint32_t index = free_head_;
-    free_head_ = entries_[index].next;
-    entries_[index] = StagedEntry{};
+    uint32_t index = free_head_;
+    if (index != kNoEntry) {
+      free_head_ = entries_[index].next;
+      entries_[index] = StagedEntry{};
+    } else if (entries_.size() < capacity_) {
+      index = static_cast<uint32_t>(entries_.size());
+      entries_.emplace_back();  // within the reservation: never reallocates
+    } else {
+      return kNoEntry;
+    }
     ++used_;
     return index;
   }
@@ -67,10 +73,11 @@ class StagingPool {
   }
 
   uint32_t used() const { return used_; }
-  uint32_t capacity() const { return static_cast<uint32_t>(entries_.size()); }
+  uint32_t capacity() const { return capacity_; }
 
  private:
   std::vector<StagedEntry> entries_;
+  uint32_t capacity_ = 0;
   uint32_t free_head_ = kNoEntry;
   uint32_t used_ = 0;
 };

@@ -24,7 +24,7 @@ struct DaemonConfig {
   DirectIoMode direct_io = DirectIoMode::kAuto;
   uint32_t new_store_shards = 16;
   uint32_t max_counters = 1'000'000;
-  uint32_t staging_mb = 256;
+  uint32_t staging_mb = 1024;
   uint32_t wal_mb = 64;
   uint32_t max_connections_per_reactor = 16384;
 };

@@ -64,7 +64,7 @@ TEST_CASE("every serve flag has the default of spec/cli.md") {
   CHECK(options.direct_io == DirectIoMode::kAuto);
   CHECK(options.shards == 16);
   CHECK(options.max_counters == 1'000'000);
-  CHECK(options.staging_mb == 256);
+  CHECK(options.staging_mb == 1024);
   CHECK(options.wal_mb == 64);
 }
 
