@@ -40,7 +40,9 @@ ShardConfig shard_config(const DaemonConfig& config, uint32_t shard, uint32_t sh
   result.staging_entries = static_cast<uint32_t>(
       std::max<uint64_t>(20000, staging_bytes / shard_count / sizeof(StagedEntry)));
   result.wal_blocks = std::max<uint64_t>(256, (uint64_t{config.wal_mb} << 20) / kStoreBlockBytes);
-  result.checkpoint_wal_blocks = result.wal_blocks / 4;
+  // Half the log: room for what arrives while the snapshot is written, and every checkpoint
+  // (which serialises all of the shard's counters) covers as much log as it can.
+  result.checkpoint_wal_blocks = result.wal_blocks / 2;
   result.page_grow_blocks = 2048;  // 8 MiB steps
   return result;
 }
