@@ -66,8 +66,8 @@ run: deps build
 	  --stat-port $(RUN_STAT_PORT) --graphite-port $(RUN_GRAPHITE_PORT) \
 	  --http-port $(RUN_HTTP_PORT) --admin-port $(RUN_ADMIN_PORT)
 
-bench: deps build
-	$(BUILD_DIR)/perf/engine_bench
+# `make bench`: perf/bench.mk (the engine micro-benchmark, then perf/compare.sh).
+include perf/bench.mk
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
