@@ -6,24 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/line_parser_test_support.h"
+
 namespace ringstat {
 namespace {
 
-ParsedLine parsed(std::string_view line) {
-  const LineResult result = parse_istatd_line(line);
-  REQUIRE_MESSAGE(result.ok(), "rejected: ", line);
-  return result.line;
-}
-
-SampleFields sample(std::string_view line) {
-  const ParsedLine result = parsed(line);
-  REQUIRE(result.kind == LineKind::kSample);
-  return result.sample;
-}
-
-std::optional<RejectReason> rejected(std::string_view line) {
-  return parse_istatd_line(line).reject;
-}
+using Parser = testing::LineParserTest<&parse_istatd_line>;
+const auto& parsed = Parser::parsed;
+const auto& sample = Parser::sample;
+const auto& rejected = Parser::rejected;
 
 TEST_CASE("two fields are a gauge sample at the server's now") {
   const SampleFields s = sample("web.latency 42");
