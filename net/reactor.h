@@ -195,7 +195,7 @@ class Reactor final : public QueryService, public AdminService {
   void drain_inbound();
   bool drain_inbound_from(uint32_t source);
   void process_deferred();
-  void apply_local_batch(OwnedShard& shard, ListenerKind kind);
+  void apply_local_batch(OwnedShard& shard);
   OwnedShard* local_shard(uint32_t shard);
   uint32_t shard_of(uint64_t hash) const;
   uint32_t owner_of(uint32_t shard) const;

@@ -124,7 +124,7 @@ void Reactor::route_sample(std::string_view name, uint64_t hash, const SampleFie
   if (owner == index_) {
     OwnedShard& owned = *local_shard(shard);
     if (!owned.batch.add(name, hash, time, sample.bucket, sample.kind, sample.aggregated)) {
-      apply_local_batch(owned, kind);
+      apply_local_batch(owned);
       const bool added = owned.batch.add(name, hash, time, sample.bucket, sample.kind, sample.aggregated);
       VERIFY(added);  // an empty batch takes any valid name
     }
@@ -166,8 +166,7 @@ bool Reactor::push_remote(uint32_t target) {
   return true;
 }
 
-void Reactor::apply_local_batch(OwnedShard& owned, ListenerKind fallback_kind) {
-  (void)fallback_kind;
+void Reactor::apply_local_batch(OwnedShard& owned) {
   const auto samples = owned.batch.samples();
   if (samples.empty()) return;
   owned.shard->add_batch(samples, batch_reasons_);
@@ -183,7 +182,7 @@ void Reactor::apply_local_batch(OwnedShard& owned, ListenerKind fallback_kind) {
 }
 
 void Reactor::flush_local_batches() {
-  for (auto& owned : shards_) apply_local_batch(*owned, ListenerKind::kStatTcp);
+  for (auto& owned : shards_) apply_local_batch(*owned);
 }
 
 void Reactor::flush_remote_batches() {
@@ -264,7 +263,7 @@ bool Reactor::drain_inbound_from(uint32_t source) {
       OwnedShard& owned = *local_shard(slot->shards[i]);
       const IngestSample& s = samples[i];
       if (!owned.batch.add(s.name, s.hash, s.time, s.bucket, s.kind, s.aggregated)) {
-        apply_local_batch(owned, slot->listeners[i]);
+        apply_local_batch(owned);
         const bool added = owned.batch.add(s.name, s.hash, s.time, s.bucket, s.kind, s.aggregated);
         VERIFY(added);
       }

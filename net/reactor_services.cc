@@ -14,10 +14,6 @@
 
 namespace ringstat {
 
-namespace {
-constexpr int64_t kAgentMemoryS = 25 * 3600;
-}
-
 void Reactor::each_local_shard(const std::function<void(Shard&)>& visit) {
   for (auto& owned : shards_) visit(*owned->shard);
 }

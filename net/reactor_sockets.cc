@@ -17,7 +17,6 @@
 namespace ringstat {
 
 namespace {
-constexpr int64_t kAgentMemoryS = 25 * 3600;  // GET /?a= lists agents seen in the last 25 hours
 constexpr size_t kMaxOfflineAgents = 10000;
 }  // namespace
 

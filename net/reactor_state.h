@@ -55,7 +55,10 @@ struct Reactor::Connection {
   std::unique_ptr<AdminSession> admin;
 };
 
-// A TCP agent that disconnected, kept for GET /?a= for 25 hours.
+// GET /?a= lists the TCP agents seen in the last 25 hours.
+inline constexpr int64_t kAgentMemoryS = 25 * 3600;
+
+// A TCP agent that disconnected, kept for GET /?a= for kAgentMemoryS.
 struct OfflineAgent {
   std::vector<std::pair<std::string, std::string>> meta;
   std::string peer;
