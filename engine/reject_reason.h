@@ -26,6 +26,8 @@ enum class RejectReason : uint8_t {
   kStoreFull,              // the shard could not take the sample (staging or WAL full)
   kBadMeta,                // `#` line without both a key and a value (istatd counts it bad too)
   kCarryExhausted,         // a partial TCP line found no free carry buffer; dropped to its '\n'
+  kOverflow,               // the sample (or its merge into a bucket) leaves the exact range:
+                           // a count that would wrap, a sum or sum of squares that turns infinite
   kCount                   // number of reasons; not a reason
 };
 
@@ -47,6 +49,7 @@ inline constexpr std::string_view reject_reason_name(RejectReason reason) {
     case RejectReason::kStoreFull: return "store_full";
     case RejectReason::kBadMeta: return "bad_meta";
     case RejectReason::kCarryExhausted: return "carry_exhausted";
+    case RejectReason::kOverflow: return "overflow";
     case RejectReason::kCount: break;
   }
   return "unknown";

@@ -129,6 +129,14 @@ class Shard final : public IoCompletionSink {
   uint32_t create_counter(std::string_view name, uint64_t hash, CounterKind kind,
                           uint8_t retention_slot, uint32_t id);
   void apply_gauge(uint32_t id, int64_t time, const Bucket& bucket);
+  void apply_gauge_found(uint32_t id, int64_t time, const Bucket& bucket,
+                         const uint32_t (&found)[kMaxRetentionLevels]);
+  // Each level's staged entry for the bucket holding `time`, or kNoEntry (none yet, or the level
+  // does not keep that time).
+  void find_gauge_entries(uint32_t id, int64_t time, uint32_t (&found)[kMaxRetentionLevels]) const;
+  uint32_t find_staged_entry(uint32_t id, size_t level_index, int64_t index) const;
+  StagedEntry& new_staged_entry(uint32_t id, size_t level_index, int64_t index, bool raw);
+  static bool event_sum_fits(const Retention& retention, double raw_sum);
   void apply_event_raw(uint32_t id, int64_t time, double value);
   StagedEntry& staged_entry_for(uint32_t id, size_t level, int64_t index, bool raw);
   void finalize_events(int64_t now);

@@ -175,7 +175,9 @@ void Shard::write_flush_page(uint32_t slot) {
                             job.page_number, next_write_sequence_++};
   for (uint32_t e = job.entries; e != kNoEntry; e = staging_.at(e).next) {
     const StagedEntry& entry = staging_.at(e);
-    image.buckets[slot_of(entry.index)].merge(entry.bucket);
+    // A late bucket joining its page was checked against its staged part only; past the exact
+    // range the page saturates rather than wrapping (Bucket::merge), and it is counted.
+    if (image.buckets[slot_of(entry.index)].merge(entry.bucket)) ++stats_.buckets_saturated;
   }
   encode_page(image, block);
   // Pair assertion: what goes to disk decodes to what we meant to write.

@@ -1,6 +1,8 @@
 // Shard ingest: counter creation, sample validation against the clock and retention, the WAL
 // record, and the merge into staged buckets; event rate finalisation; counter deletion.
 #include <algorithm>
+#include <cmath>
+#include <iterator>
 
 #include "engine/shard.h"
 #include "engine/shard_jobs.h"
@@ -59,11 +61,25 @@ std::optional<RejectReason> Shard::add_sample(std::string_view name, uint64_t ha
   const Retention& retention =
       exists ? retentions_[counters_[id].retention_slot] : retentions_[config_retention_slot_];
 
+  // Far-future samples of either kind are refused: their buckets could not close for a long
+  // time, and staging must always be relievable by writing what it holds (Invariant 11).
+  if (sample_time > now + config_.future_limit_s) return reject(RejectReason::kFromFuture);
+  uint32_t found[kMaxRetentionLevels];
   if (effective_kind == CounterKind::kGauge) {
-    if (sample_time > now + config_.future_limit_s) return reject(RejectReason::kFromFuture);
     const RetentionLevel& coarsest = retention.levels.back();
     if (sample_time < now - static_cast<int64_t>(coarsest.retention_s)) {
       return reject(RejectReason::kTooOld);
+    }
+    if (!bucket.is_finite()) return reject(RejectReason::kOverflow);
+    if (exists) {
+      find_gauge_entries(id, sample_time, found);
+      for (size_t l = 0; l < counters_[id].level_count; ++l) {
+        if (found[l] != kNoEntry && staging_.at(found[l]).bucket.merge_would_overflow(bucket)) {
+          return reject(RejectReason::kOverflow);
+        }
+      }
+    } else {
+      std::fill(std::begin(found), std::end(found), kNoEntry);
     }
   } else {
     const RetentionLevel& finest = retention.levels.front();
@@ -75,6 +91,9 @@ std::optional<RejectReason> Shard::add_sample(std::string_view name, uint64_t ha
                : (index + 1) * finest.interval_s + config_.event_grace_s <= now) {
       return reject(RejectReason::kEventTooLate);
     }
+    const uint32_t raw = exists ? find_staged_entry(id, 0, index) : kNoEntry;
+    const double raw_sum = raw == kNoEntry ? 0.0 : staging_.at(raw).bucket.sum;
+    if (!event_sum_fits(retention, raw_sum + bucket.sum)) return reject(RejectReason::kOverflow);
   }
   // Room for every level's bucket plus the reserve that event finalisation draws on.
   const uint32_t reserve = staging_.capacity() / 16 + kMaxRetentionLevels;
@@ -96,10 +115,10 @@ std::optional<RejectReason> Shard::add_sample(std::string_view name, uint64_t ha
     if (logged) apply_event_raw(id, sample_time, bucket.sum);
   } else if (aggregated) {
     logged = wal_.append(WalBucketSample{id, sample_time, bucket});
-    if (logged) apply_gauge(id, sample_time, bucket);
+    if (logged) apply_gauge_found(id, sample_time, bucket, found);
   } else {
     logged = wal_.append_sample(id, sample_time, bucket.sum);
-    if (logged) apply_gauge(id, sample_time, bucket);
+    if (logged) apply_gauge_found(id, sample_time, bucket, found);
   }
   if (!logged) return reject(RejectReason::kStoreFull);
   ++stats_.samples_accepted;
@@ -154,12 +173,15 @@ size_t Shard::add_batch(std::span<const IngestSample> samples,
   return accepted;
 }
 
-StagedEntry& Shard::staged_entry_for(uint32_t id, size_t level_index, int64_t index, bool raw) {
-  LevelState& state = level(id, level_index);
-  for (uint32_t e = state.staged_head; e != kNoEntry; e = staging_.at(e).next) {
-    StagedEntry& entry = staging_.at(e);
-    if (entry.index == index) return entry;
+uint32_t Shard::find_staged_entry(uint32_t id, size_t level_index, int64_t index) const {
+  for (uint32_t e = level(id, level_index).staged_head; e != kNoEntry; e = staging_.at(e).next) {
+    if (staging_.at(e).index == index) return e;
   }
+  return kNoEntry;
+}
+
+StagedEntry& Shard::new_staged_entry(uint32_t id, size_t level_index, int64_t index, bool raw) {
+  LevelState& state = level(id, level_index);
   const uint32_t e = staging_.allocate();
   VERIFY(e != kNoEntry);  // add_sample and finalisation keep a reserve
   StagedEntry& entry = staging_.at(e);
@@ -172,7 +194,42 @@ StagedEntry& Shard::staged_entry_for(uint32_t id, size_t level_index, int64_t in
   return entry;
 }
 
+StagedEntry& Shard::staged_entry_for(uint32_t id, size_t level_index, int64_t index, bool raw) {
+  const uint32_t e = find_staged_entry(id, level_index, index);
+  return e != kNoEntry ? staging_.at(e) : new_staged_entry(id, level_index, index, raw);
+}
+
+void Shard::find_gauge_entries(uint32_t id, int64_t time,
+                               uint32_t (&found)[kMaxRetentionLevels]) const {
+  const int64_t now = clock_.now_s();
+  const Counter& counter = counters_[id];
+  for (size_t l = 0; l < kMaxRetentionLevels; ++l) found[l] = kNoEntry;
+  for (size_t l = 0; l < counter.level_count; ++l) {
+    const RetentionLevel& rl = retention_level(id, l);
+    if (time < now - static_cast<int64_t>(rl.retention_s)) continue;
+    found[l] = find_staged_entry(id, l, floor_div(time, rl.interval_s));  // Invariant 1
+  }
+}
+
+bool Shard::event_sum_fits(const Retention& retention, double raw_sum) {
+  // The finest bucket becomes rate = sum / interval with sumsq = rate^2, and a coarser bucket adds
+  // up to (its interval / finest interval) such rates and squares: all of it must stay finite.
+  const double finest = static_cast<double>(retention.levels.front().interval_s);
+  const double fan_in =
+      static_cast<double>(retention.levels.back().interval_s) / finest;
+  const double rate = raw_sum / finest;
+  return std::isfinite(raw_sum) && std::isfinite(rate * rate * fan_in) &&
+         std::isfinite(rate * fan_in);
+}
+
 void Shard::apply_gauge(uint32_t id, int64_t time, const Bucket& bucket) {
+  uint32_t found[kMaxRetentionLevels];
+  find_gauge_entries(id, time, found);
+  apply_gauge_found(id, time, bucket, found);
+}
+
+void Shard::apply_gauge_found(uint32_t id, int64_t time, const Bucket& bucket,
+                              const uint32_t (&found)[kMaxRetentionLevels]) {
   Counter& counter = counters_[id];
   const int64_t now = clock_.now_s();
   counter.first_time = std::min(counter.first_time, time);
@@ -180,8 +237,12 @@ void Shard::apply_gauge(uint32_t id, int64_t time, const Bucket& bucket) {
     const RetentionLevel& rl = retention_level(id, l);
     // Older than this level keeps: dropped for this level only (spec/ingest.md).
     if (time < now - static_cast<int64_t>(rl.retention_s)) continue;
-    const int64_t index = floor_div(time, rl.interval_s);  // Invariant 1
-    staged_entry_for(id, l, index, false).bucket.merge(bucket);
+    StagedEntry& entry = found[l] != kNoEntry
+                             ? staging_.at(found[l])
+                             : new_staged_entry(id, l, floor_div(time, rl.interval_s), false);
+    // Saturates only during replay, where a bucket that live ingest had split between a page and
+    // staging may be staged whole again; the page flush would have saturated the same way.
+    if (entry.bucket.merge(bucket)) ++stats_.buckets_saturated;
   }
 }
 
@@ -237,8 +298,10 @@ bool Shard::finalize_counter_events(uint32_t id, int64_t now) {
     for (size_t l = 1; l < counter.level_count; ++l) {
       const RetentionLevel& rl = retention_level(id, l);
       if (bucket_time < now - static_cast<int64_t>(rl.retention_s)) continue;
-      staged_entry_for(id, l, floor_div(bucket_time, rl.interval_s), false)
-          .bucket.merge(Bucket::of_value(rate));
+      if (staged_entry_for(id, l, floor_div(bucket_time, rl.interval_s), false)
+              .bucket.merge(Bucket::of_value(rate))) {
+        ++stats_.buckets_saturated;
+      }
     }
   }
   return still_pending;

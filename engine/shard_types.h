@@ -44,6 +44,7 @@ struct ShardStats {
   uint64_t page_write_errors = 0;
   uint64_t page_read_errors = 0;
   uint64_t pages_corrupt = 0;
+  uint64_t buckets_saturated = 0;  // merges past the exact range after ingest (Bucket::merge)
   uint64_t pages_expired = 0;
   uint64_t page_bytes_written = 0;
   uint64_t no_space = 0;

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 namespace ringstat {
 
@@ -20,17 +22,47 @@ struct Bucket {
 
   static Bucket of_value(double value) { return Bucket{1, value, value * value, value, value}; }
 
-  void merge(const Bucket& other) {
-    if (other.count == 0) return;
+  // True when merging `other` would leave the exact, finite range: the count would wrap or the
+  // sum or sum of squares would turn infinite. Ingest checks this before it accepts a sample, so
+  // whatever ingest accepts, pages, snapshots and recovery can hold (spec/ingest.md, `overflow`).
+  bool merge_would_overflow(const Bucket& other) const {
+    if (other.count == 0) return false;
+    if (!other.is_finite()) return true;
+    if (count == 0) return false;
+    uint64_t total = 0;
+    if (__builtin_add_overflow(count, other.count, &total)) return true;
+    return !std::isfinite(sum + other.sum) || !std::isfinite(sumsq + other.sumsq);
+  }
+
+  bool is_finite() const {
+    return std::isfinite(sum) && std::isfinite(sumsq) && std::isfinite(min) && std::isfinite(max);
+  }
+
+  // Exact while merge_would_overflow() is false. Past that the result saturates (count at its
+  // largest value, sums at the largest finite double) instead of wrapping, and the return value
+  // says so: merges that happen after ingest accepted both parts (a late bucket into its page, a
+  // query's cells) stay representable and never crash a reader.
+  bool merge(const Bucket& other) {
+    if (other.count == 0) return false;
     if (count == 0) {
       *this = other;
-      return;
+      return false;
     }
-    count += other.count;
+    bool saturated = __builtin_add_overflow(count, other.count, &count);
+    if (saturated) count = std::numeric_limits<uint64_t>::max();
     sum += other.sum;
     sumsq += other.sumsq;
+    if (!std::isfinite(sum)) {
+      sum = std::copysign(DBL_MAX, sum);
+      saturated = true;
+    }
+    if (!std::isfinite(sumsq)) {
+      sumsq = DBL_MAX;
+      saturated = true;
+    }
     min = std::min(min, other.min);
     max = std::max(max, other.max);
+    return saturated;
   }
 
   double avg() const { return count == 0 ? 0 : sum / static_cast<double>(count); }

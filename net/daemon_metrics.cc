@@ -129,6 +129,9 @@ void render_daemon_metrics(const std::vector<MetricsSnapshot>& snapshots, std::s
                 &ShardStats::page_write_errors);
   shard_counter(writer, snapshots, "ringstat_pages_corrupt_total", "Pages that failed their checks.",
                 &ShardStats::pages_corrupt);
+  shard_counter(writer, snapshots, "ringstat_buckets_saturated_total",
+                "Bucket merges past the exact range after ingest, saturated instead of wrapped.",
+                &ShardStats::buckets_saturated);
   shard_counter(writer, snapshots, "ringstat_wal_written_bytes_total", "Write-ahead log bytes written.",
                 &ShardStats::wal_bytes_written);
   shard_counter(writer, snapshots, "ringstat_wal_syncs_total", "Write-ahead log fdatasyncs.",
