@@ -6,7 +6,7 @@ NINJA_JOBS     ?= $(shell nproc)
 # Debian 12 packages the build, the tests and the benchmarks need.
 DEB_PACKAGES = g++ meson ninja-build pkg-config cmake liburing-dev libmimalloc-dev doctest-dev \
                libcli11-dev libbenchmark-dev zlib1g-dev libxxhash-dev nlohmann-json3-dev python3 \
-               netcat-openbsd
+               netcat-openbsd e2fsprogs
 
 .PHONY: all deps build build-asan test bench run clean format
 

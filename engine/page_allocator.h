@@ -25,6 +25,10 @@ class PageAllocator {
     in_flight_ = 0;
   }
 
+  bool can_allocate(uint64_t capacity_pages) const {
+    return !free_.empty() || high_water_ < capacity_pages;
+  }
+
   // Returns kNoPage when the file has no unused page left below `capacity_pages`.
   uint32_t allocate(uint64_t capacity_pages) {
     uint32_t page = kNoPage;

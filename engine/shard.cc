@@ -1,6 +1,7 @@
 #include "engine/shard.h"
 
 #include <cerrno>
+#include <utility>
 
 #include "engine/io_tag.h"
 #include "engine/shard_jobs.h"
@@ -20,7 +21,8 @@ Shard::Shard(const ShardConfig& config, PageStore& store, Clock& clock)
       store_(store),
       clock_(clock),
       buffers_(config.io_buffers),
-      wal_(config.shard_id, store, buffers_),
+      health_(config.store_full_grace_ticks),
+      wal_(config.shard_id, store, buffers_, health_),
       table_(config.max_counters),
       staging_(config.staging_entries) {
   VERIFY(!config.retention.levels.empty());
@@ -57,6 +59,9 @@ const RetentionLevel& Shard::retention_level(uint32_t id, size_t level_index) co
 }
 
 bool Shard::congested() const {
+  // A store that has failed for longer than the grace period cannot be waited for: producers go
+  // on, and what the shard cannot keep is refused as store_full (add_sample), never held for ever.
+  if (health_.grace_spent()) return false;
   const uint64_t staging_high = uint64_t{staging_.capacity()} * 7 / 8;
   return staging_.used() > staging_high || wal_.used_blocks() * 4 > wal_.block_count() * 3 ||
          buffers_.available() < config_.wal_reserved_buffers / 2;
@@ -89,13 +94,27 @@ void Shard::checkpoint_now(std::function<void()> done) {
   tick();
 }
 
+void Shard::checkpoint_for_shutdown(std::function<void(bool checkpointed)> done) {
+  VERIFY(phase_ == Phase::kReady);
+  VERIFY(!shutdown_done_);
+  shutdown_done_ = std::move(done);
+  checkpoint_now([this] {
+    if (shutdown_done_) std::exchange(shutdown_done_, nullptr)(true);
+  });
+}
+
 void Shard::tick() {
+  health_.tick();
   if (phase_ != Phase::kReady) return;
+  wal_.retry_failed();
   const int64_t now = clock_.now_s();
   finalize_events(now);
   expire_some(now);
   pump_flushes(flush_all_pending_);
-  if (checkpoint_ == nullptr && checkpoint_wanted()) begin_checkpoint();
+  // After a failed checkpoint the next one waits out a backoff: each try serialises every counter.
+  if (checkpoint_ == nullptr && checkpoint_wanted() && health_.may_try(StoreRetry::kCheckpoint)) {
+    begin_checkpoint();
+  }
 }
 
 std::optional<CounterInfo> Shard::counter_info(std::string_view name, uint64_t hash) const {
@@ -128,6 +147,11 @@ ShardStats Shard::stats() const {
   result.staged_capacity = staging_.capacity();
   result.page_high_water = allocator_.high_water();
   result.wal_used_blocks = wal_.used_blocks();
+  result.store_errors = health_.errors();
+  result.store_errors_total = health_.errors_total();
+  result.last_store_error = health_.last_error();
+  result.store_failing = health_.failing();
+  result.store_grace_spent = health_.grace_spent();
   return result;
 }
 

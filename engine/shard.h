@@ -65,6 +65,10 @@ class Shard final : public IoCompletionSink {
   // buckets stay staged (the snapshot holds them). Graceful shutdown uses it: the next start
   // replays nothing and loses nothing, without writing every counter's pages first.
   void checkpoint_now(std::function<void()> done);
+  // Graceful shutdown: checkpoint_now(), but when the checkpoint cannot be written (a full disk)
+  // it settles for making the log durable, which the next start replays. `done(true)` after a
+  // checkpoint, `done(false)` when only the log is durable.
+  void checkpoint_for_shutdown(std::function<void(bool checkpointed)> done);
 
   // Periodic work: event finalisation, retention expiry, page flushes, checkpoints.
   void tick();
@@ -197,6 +201,7 @@ class Shard final : public IoCompletionSink {
   PageStore& store_;
   Clock& clock_;
   IoBufferPool buffers_;
+  StoreHealth health_;  // before wal_, which reports to it
   WalWriter wal_;
   CounterTable table_;
   StagingPool staging_;
@@ -238,6 +243,8 @@ class Shard final : public IoCompletionSink {
   uint8_t snapshot_slot_ = 1;  // slot of the last durable snapshot
   std::vector<std::function<void()>> checkpoint_waiters_;
   bool flush_all_pending_ = false;  // waiters want staged buckets in pages before the checkpoint
+
+  std::function<void(bool)> shutdown_done_;  // checkpoint_for_shutdown() in progress
 
   std::unique_ptr<Recovery> recovery_;
   Phase phase_ = Phase::kNew;

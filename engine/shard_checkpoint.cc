@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "engine/io_tag.h"
 #include "engine/shard.h"
@@ -188,6 +189,12 @@ void Shard::on_checkpoint_io(uint64_t step, int result) {
 
 void Shard::checkpoint_failed(int result) {
   ++stats_.checkpoint_failures;
+  const uint64_t stage = checkpoint_->stage;
+  const StoreOp op = stage == kStageGrow                                    ? StoreOp::kGrow
+                     : (stage == kStageSyncData || stage == kStageSyncSuper) ? StoreOp::kSync
+                                                                             : StoreOp::kWrite;
+  health_.record_error(op, result < 0 ? result : -EIO);
+  health_.failed(StoreRetry::kCheckpoint);
   if (checkpoint_->super_buffer != IoBufferPool::kNone) buffers_.release(checkpoint_->super_buffer);
   if (!checkpoint_->waiters.empty()) {
     // The next checkpoint answers them (without forcing pages again: they are mostly written).
@@ -196,6 +203,16 @@ void Shard::checkpoint_failed(int result) {
   // The previous checkpoint still stands; pages released by this one stay unreusable until a
   // later checkpoint succeeds (PageAllocator keeps them in its releasing list).
   checkpoint_.reset();
+  if (shutdown_done_) {
+    // Shutting down on a store that cannot take a checkpoint: the previous checkpoint stands and
+    // the log holds everything accepted since; once that is durable the next start replays it.
+    checkpoint_waiters_.clear();
+    wal_.commit();
+    wal_.when_durable([this] {
+      if (shutdown_done_) std::exchange(shutdown_done_, nullptr)(false);
+    });
+    return;
+  }
   if (phase_ == Phase::kRecovering) {
     // Start-up cannot finish without this checkpoint; a transient error gets a few more tries.
     if (++recovery_->checkpoint_attempts < kRecoveryCheckpointAttempts) {
@@ -208,6 +225,7 @@ void Shard::checkpoint_failed(int result) {
 }
 
 void Shard::checkpoint_durable() {
+  health_.succeeded(StoreRetry::kCheckpoint);
   Checkpoint& checkpoint = *checkpoint_;
   std::vector<std::function<void()>> waiters;
   waiters.swap(checkpoint.waiters);

@@ -27,6 +27,12 @@ void Shard::note_staged(uint32_t id, size_t level_index) {
 }
 
 void Shard::pump_flushes(bool force) {
+  // A page file that is full and failed to grow is not tried again before its backoff ends: the
+  // buckets stay staged and durable in the log meanwhile.
+  if (!allocator_.can_allocate(store_.block_count(StoreFile::kPages)) &&
+      !health_.may_try(StoreRetry::kPageGrow)) {
+    return;
+  }
   // Queued levels first: they reached the threshold.
   size_t consumed = 0;
   for (; consumed < flush_queue_.size(); ++consumed) {
@@ -120,6 +126,7 @@ void Shard::on_flush_read(uint32_t slot, int result) {
   auto block = buffers_.block(job.buffer);
   if (result < 0) {
     ++stats_.page_read_errors;
+    health_.record_error(StoreOp::kRead, result);
     finish_flush(slot);  // entries go back to staging; the next flush tries again
     return;
   }
@@ -188,7 +195,13 @@ void Shard::write_flush_page(uint32_t slot) {
 void Shard::on_grow(int result) {
   VERIFY(growing_pages_);
   growing_pages_ = false;
-  if (result < 0) ++stats_.no_space;
+  if (result < 0) {
+    ++stats_.no_space;
+    health_.record_error(StoreOp::kGrow, result);
+    health_.failed(StoreRetry::kPageGrow);
+  } else {
+    health_.succeeded(StoreRetry::kPageGrow);
+  }
   std::vector<uint32_t> waiting;
   waiting.swap(jobs_waiting_for_space_);
   for (uint32_t slot : waiting) {
@@ -208,7 +221,10 @@ void Shard::on_flush_write(uint32_t slot, int result) {
   const bool counter_live =
       counters_[job.counter_id].live && counters_[job.counter_id].generation == job.generation;
   if (result < 0 || !counter_live) {
-    if (result < 0) ++stats_.page_write_errors;
+    if (result < 0) {
+      ++stats_.page_write_errors;
+      health_.record_error(StoreOp::kWrite, result);
+    }
     allocator_.abandon(job.new_page);
     job.new_page = PageAllocator::kNoPage;
     finish_flush(slot);
@@ -216,6 +232,8 @@ void Shard::on_flush_write(uint32_t slot, int result) {
   }
   ++stats_.page_writes;
   stats_.page_bytes_written += kPageBytes;
+  // A page found room (freed pages or a grown file): the page file is healthy again.
+  health_.succeeded(StoreRetry::kPageGrow);
   PageMap& map = page_map(job.counter_id, job.level);
   allocator_.commit(job.new_page);
   if (job.old_page != PageAllocator::kNoPage) {

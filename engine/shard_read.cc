@@ -146,6 +146,7 @@ void Shard::on_query_read(uint64_t payload, int result) {
   --job.outstanding;
   if (result < 0) {
     ++stats_.page_read_errors;
+    health_.record_error(StoreOp::kRead, result);
     job.io_error = true;
   } else {
     ++stats_.page_reads;

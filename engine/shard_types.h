@@ -2,6 +2,7 @@
 // Value types with no behaviour; safe to copy between threads.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -9,6 +10,7 @@
 
 #include "engine/reject_reason.h"
 #include "engine/retention.h"
+#include "engine/store_health.h"
 #include "fileformat/bucket.h"
 #include "fileformat/counter_kind.h"
 
@@ -29,6 +31,9 @@ struct ShardConfig {
   uint64_t page_grow_blocks = 1 << 14;    // the page file grows 64 MiB at a time
   int64_t future_limit_s = 60;            // gauge samples further ahead are rejected
   int64_t event_grace_s = 60;             // an event bucket stays open this long after its end
+  // Ticks (100 ms each in the daemon) a failing store (full disk, I/O errors) holds producers back
+  // before the shard refuses what it cannot keep as store_full instead.
+  uint32_t store_full_grace_ticks = 100;
   uint32_t expiry_counters_per_tick = 1024;
 };
 
@@ -63,6 +68,12 @@ struct ShardStats {
   uint32_t staged_capacity = 0;
   uint32_t page_high_water = 0;
   uint64_t wal_used_blocks = 0;
+  // Failed file operations by operation and errno, and the shard's view of its store.
+  std::array<StoreErrorCount, StoreHealth::kErrorKindsMax> store_errors{};
+  uint64_t store_errors_total = 0;
+  StoreErrorCount last_store_error;
+  bool store_failing = false;
+  bool store_grace_spent = false;
 };
 
 // One sample for Shard::add_batch: a normalised, valid name and its hash, as routing computed it.

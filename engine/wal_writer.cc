@@ -5,8 +5,9 @@
 
 namespace ringstat {
 
-WalWriter::WalWriter(uint32_t shard_id, PageStore& store, IoBufferPool& buffers)
-    : shard_id_(shard_id), store_(store), buffers_(buffers) {}
+WalWriter::WalWriter(uint32_t shard_id, PageStore& store, IoBufferPool& buffers,
+                     StoreHealth& health)
+    : shard_id_(shard_id), store_(store), buffers_(buffers), health_(health) {}
 
 void WalWriter::reset(uint64_t block_count, uint64_t next_sequence, uint64_t tail_sequence) {
   VERIFY(block_count >= 4);
@@ -23,9 +24,15 @@ void WalWriter::reset(uint64_t block_count, uint64_t next_sequence, uint64_t tai
 }
 
 bool WalWriter::make_room(size_t record_bytes) {
-  if (builder_.free_bytes() >= record_bytes) return true;
-  // The open block is full: it can only be sealed into a free log slot with a free buffer.
-  if (head_ - tail_ + 1 >= block_count_ || buffers_.available() == 0) {
+  // A record only goes into an open block that has a log slot to be sealed into: otherwise the
+  // next commit could not seal it.
+  if (builder_.free_bytes() >= record_bytes) {
+    if (slot_free(1)) return true;
+    ++stats_.full_rejections;
+    return false;
+  }
+  // The open block is full: sealing it needs a free buffer, a slot for it and one for the next.
+  if (!slot_free(2) || buffers_.available() == 0) {
     ++stats_.full_rejections;
     return false;
   }
@@ -92,9 +99,11 @@ void WalWriter::on_write_complete(uint64_t sequence, int result) {
   }
   VERIFY(write != nullptr && !write->done);
   if (result < 0) {
-    // The block slot is still ours and nobody was told it is durable: write it again.
+    // The block slot is still ours and nobody was told it is durable: write it again, at the
+    // next tick (a failing disk is not retried in a tight loop).
     ++stats_.write_errors;
-    submit_write(*write);
+    health_.record_error(StoreOp::kWrite, result);
+    failed_writes_.push_back(sequence);
     return;
   }
   write->done = true;
@@ -121,12 +130,28 @@ void WalWriter::on_sync_complete(uint64_t through_sequence, int result) {
   sync_in_flight_ = false;
   if (result < 0) {
     ++stats_.sync_errors;
-  } else {
-    ++stats_.syncs;
-    durable_through_ = std::max(durable_through_, through_sequence);
-    run_waiters();
+    health_.record_error(StoreOp::kSync, result);
+    sync_failed_ = true;  // retry_failed() tries again at the next tick
+    return;
   }
+  ++stats_.syncs;
+  durable_through_ = std::max(durable_through_, through_sequence);
+  run_waiters();
   maybe_sync();
+}
+
+void WalWriter::retry_failed() {
+  std::vector<uint64_t> failed;
+  failed.swap(failed_writes_);
+  for (const uint64_t sequence : failed) {
+    for (InFlightWrite& write : in_flight_) {
+      if (write.sequence == sequence && !write.done) submit_write(write);
+    }
+  }
+  if (sync_failed_) {
+    sync_failed_ = false;
+    maybe_sync();
+  }
 }
 
 void WalWriter::run_waiters() {

@@ -12,6 +12,7 @@
 
 #include "engine/io_buffer_pool.h"
 #include "engine/page_store.h"
+#include "engine/store_health.h"
 #include "fileformat/wal_format.h"
 
 namespace ringstat {
@@ -27,7 +28,7 @@ struct WalStats {
 
 class WalWriter {
  public:
-  WalWriter(uint32_t shard_id, PageStore& store, IoBufferPool& buffers);
+  WalWriter(uint32_t shard_id, PageStore& store, IoBufferPool& buffers, StoreHealth& health);
 
   // Positions the log after recovery: the next block gets `next_sequence`; blocks from
   // `tail_sequence` on are still needed by the last durable checkpoint.
@@ -55,6 +56,9 @@ class WalWriter {
   bool has_open_records() const { return !builder_.empty(); }
   bool idle() const { return in_flight_.empty() && !sync_in_flight_; }
   const WalStats& stats() const { return stats_; }
+  // Resubmits writes and the sync that failed since the last call (the shard's tick): a failing
+  // disk is retried at the tick's pace, never in a tight loop.
+  void retry_failed();
 
  private:
   struct InFlightWrite {
@@ -64,6 +68,8 @@ class WalWriter {
   };
 
   bool make_room(size_t record_bytes);
+  // The open block can be sealed into a free log slot (and, with `and_next`, the block after it).
+  bool slot_free(uint64_t blocks) const { return head_ - tail_ + blocks < block_count_; }
   void submit_write(InFlightWrite& write);
   void maybe_sync();
   void run_waiters();
@@ -71,6 +77,7 @@ class WalWriter {
   uint32_t shard_id_;
   PageStore& store_;
   IoBufferPool& buffers_;
+  StoreHealth& health_;
   WalBlockBuilder builder_;
   uint64_t block_count_ = 0;
   uint64_t head_ = 1;  // sequence of the open block
@@ -80,6 +87,8 @@ class WalWriter {
   uint64_t sync_wanted_through_ = 0;
   uint64_t durable_through_ = 0;
   bool sync_in_flight_ = false;
+  bool sync_failed_ = false;                 // retried by retry_failed()
+  std::vector<uint64_t> failed_writes_;      // sequences to resubmit in retry_failed()
   std::vector<std::pair<uint64_t, std::function<void()>>> waiters_;
   WalStats stats_;
 };

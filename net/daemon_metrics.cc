@@ -1,6 +1,9 @@
 #include "net/daemon_metrics.h"
 
+#include <cstring>
+#include <map>
 #include <string_view>
+#include <utility>
 
 #include "net/prometheus.h"
 
@@ -48,7 +51,34 @@ void per_reactor(PrometheusWriter& writer, const std::vector<MetricsSnapshot>& s
   }
 }
 
+// Failed store operations summed over shards by (operation, errno), each errno by its name.
+void store_errors(PrometheusWriter& writer, const std::vector<MetricsSnapshot>& snapshots) {
+  std::map<std::pair<std::string, std::string>, uint64_t> by_kind;
+  for (const MetricsSnapshot& snapshot : snapshots) {
+    for (const ShardStats& shard : snapshot.shards) {
+      for (const StoreErrorCount& error : shard.store_errors) {
+        if (error.count == 0) continue;
+        by_kind[{store_op_name(error.op), errno_name(error.error)}] += error.count;
+      }
+    }
+  }
+  writer.family("ringstat_store_errors_total",
+                "Store file operations that failed, by operation and errno.", MetricType::kCounter);
+  for (const auto& [kind, count] : by_kind) {
+    writer.sample({{"op", kind.first}, {"errno", kind.second}}, count);
+  }
+  writer.family("ringstat_store_failing_shards",
+                "Shards whose store is failing (a full disk, I/O errors) and retrying with backoff.",
+                MetricType::kGauge);
+  writer.sample({}, sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.store_failing}; }));
+}
+
 }  // namespace
+
+std::string errno_name(int error) {
+  if (const char* name = strerrorname_np(error)) return name;
+  return std::to_string(error);
+}
 
 void render_daemon_metrics(const std::vector<MetricsSnapshot>& snapshots, std::string& out) {
   PrometheusWriter writer(out);
@@ -132,6 +162,7 @@ void render_daemon_metrics(const std::vector<MetricsSnapshot>& snapshots, std::s
   shard_counter(writer, snapshots, "ringstat_buckets_saturated_total",
                 "Bucket merges past the exact range after ingest, saturated instead of wrapped.",
                 &ShardStats::buckets_saturated);
+  store_errors(writer, snapshots);
   shard_counter(writer, snapshots, "ringstat_wal_written_bytes_total", "Write-ahead log bytes written.",
                 &ShardStats::wal_bytes_written);
   shard_counter(writer, snapshots, "ringstat_wal_syncs_total", "Write-ahead log fdatasyncs.",
@@ -174,6 +205,9 @@ std::vector<std::pair<std::string, std::string>> daemon_stats_lines(
   add("counters", sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.counters}; }));
   add("connections", sum_reactors(snapshots, [](const MetricsSnapshot& s) { return uint64_t{s.open_connections}; }));
   add("reactors", snapshots.size());
+  add("store_failing_shards",
+      sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.store_failing}; }));
+  add("store_errors", sum_shards(snapshots, [](const ShardStats& s) { return s.store_errors_total; }));
   uint64_t accepted = 0;
   uint64_t rejected = 0;
   for (const MetricsSnapshot& s : snapshots) {

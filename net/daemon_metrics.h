@@ -11,6 +11,9 @@
 
 namespace ringstat {
 
+// "ENOSPC" for ENOSPC; the number when the C library has no name for it.
+std::string errno_name(int error);
+
 void render_daemon_metrics(const std::vector<MetricsSnapshot>& snapshots, std::string& out);
 
 std::vector<std::pair<std::string, std::string>> daemon_stats_lines(

@@ -274,6 +274,7 @@ void Reactor::run_timers() {
   if (now_ms >= next_tick_ms_) {
     next_tick_ms_ = now_ms + kTickIntervalMs;
     tick_all();
+    report_store_health();
   }
 }
 

@@ -217,6 +217,9 @@ class Reactor final : public QueryService, public AdminService {
   void final_checkpoint();
   void shutdown_step();
 
+  // reactor_store_health.cc: store failures logged once per episode and rate-limited.
+  void report_store_health();
+
   Server& server_;
   const uint32_t index_;
   const uint32_t reactor_count_;
@@ -253,6 +256,13 @@ class Reactor final : public QueryService, public AdminService {
   std::string bind_error_;
   uint32_t armed_operations_ = 0;  // multishots and sends whose final completion is pending
 
+  // What was last said in the log about each local shard's store (reactor_store_health.cc).
+  struct StoreReport {
+    uint64_t errors_logged = 0;
+    int64_t logged_ms = 0;
+    bool failing = false;
+  };
+  std::vector<StoreReport> store_reports_;
   std::vector<std::function<bool()>> waiters_;
   size_t shards_checkpointed_ = 0;
 

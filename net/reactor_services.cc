@@ -8,6 +8,7 @@
 #include "engine/counter_name.h"
 #include "engine/glob.h"
 #include "net/daemon_metrics.h"
+#include "net/log.h"
 #include "net/reactor.h"
 #include "net/reactor_state.h"
 #include "net/server.h"
@@ -350,7 +351,16 @@ void Reactor::final_checkpoint() {
   shutdown_phase_ = 2;
   drain_inbound_completely([this] {
     for (auto& owned : shards_) {
-      owned->shard->checkpoint_now([this] { ++shards_checkpointed_; });
+      const uint32_t shard_id = owned->shard_index;
+      owned->shard->checkpoint_for_shutdown([this, shard_id](bool checkpointed) {
+        if (!checkpointed) {
+          server_.note_shard_stopped_without_checkpoint();
+          process_log().warn("shard " + std::to_string(shard_id) +
+                             ": the final checkpoint could not be written; everything accepted "
+                             "is durable in the log and is replayed at the next start");
+        }
+        ++shards_checkpointed_;
+      });
     }
   });
 }

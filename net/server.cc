@@ -193,7 +193,12 @@ int Server::run() {
   if (const int status = serve_signals(); status != 0) return abandon("signal handling failed");
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
-  log.info("stopped: every shard checkpointed");
+  if (const uint32_t logged_only = shards_without_checkpoint_.load(std::memory_order_relaxed)) {
+    log.warn("stopped: " + std::to_string(logged_only) +
+             " shard(s) without a final checkpoint; the next start replays their log");
+  } else {
+    log.info("stopped: every shard checkpointed");
+  }
   return 0;
 }
 

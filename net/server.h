@@ -46,6 +46,10 @@ class Server {
   int64_t started_s() const { return started_s_; }
   // Set by the main thread on SIGTERM/SIGINT; reactor 0 starts the shutdown when it sees it.
   bool stop_requested() const { return stop_requested_.load(std::memory_order_acquire); }
+  // A shard stopped with its log durable but without its final checkpoint (a full disk).
+  void note_shard_stopped_without_checkpoint() {
+    shards_without_checkpoint_.fetch_add(1, std::memory_order_relaxed);
+  }
 
   // Start-up steps, reported by each reactor thread; wait_* block that reactor until every
   // reactor got there, and return false when start-up is abandoned.
@@ -68,6 +72,7 @@ class Server {
   std::vector<std::unique_ptr<SpscQueue<TaskSlot>>> task_queues_;
   std::atomic<int64_t> fake_time_{0};
   std::atomic<bool> stop_requested_{false};
+  std::atomic<uint32_t> shards_without_checkpoint_{0};
   int signal_fd_ = -1;
   int64_t started_s_ = 0;
 
