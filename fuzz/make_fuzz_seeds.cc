@@ -161,10 +161,11 @@ void write_snapshots(const std::string& dir, const Bytes& golden_checkpoint) {
   event.levels = {SnapshotLevel{0, {4}, {{-1, kStagedFlagEventRaw, Bucket::of_value(7)}}}};
   write_seed(dir + "/two_counters", snapshot_payload(header, {gauge, event}));
 
-  // Crosses a block boundary inside a disk_pages list.
+  // Crosses two block boundaries inside a disk_pages list; also sets the fuzzer's input size
+  // limit (the largest seed) to three blocks.
   header.counter_count = 1;
-  gauge.levels[0].disk_pages.assign(1100, 5);
-  write_seed(dir + "/two_blocks", snapshot_payload(header, {gauge}));
+  gauge.levels[0].disk_pages.assign(2200, 5);
+  write_seed(dir + "/three_blocks", snapshot_payload(header, {gauge}));
 
   write_seed(dir + "/golden_checkpoint", payload_of(golden_checkpoint));
 }
