@@ -1,14 +1,20 @@
 # ringstat: the two commands a newcomer needs are `make run` and `make test` (see README.md).
 BUILD_DIR      ?= build
 ASAN_BUILD_DIR ?= build-asan
+FUZZ_BUILD_DIR ?= build-fuzz
+# Seconds per fuzz target: `make fuzz`, and `make test` after every corpus input once.
+FUZZ_SECONDS      ?= 300
+FUZZ_TEST_SECONDS ?= 8
 NINJA_JOBS     ?= $(shell nproc)
 
 # Debian 12 packages the build, the tests and the benchmarks need.
 DEB_PACKAGES = g++ meson ninja-build pkg-config cmake liburing-dev libmimalloc-dev doctest-dev \
                libcli11-dev libbenchmark-dev zlib1g-dev libxxhash-dev nlohmann-json3-dev python3 \
                netcat-openbsd e2fsprogs
+# clang and its ASan/UBSan/libFuzzer runtimes, for the fuzz targets (fuzz/README.md).
+DEB_FUZZ_PACKAGES = clang-14 libclang-rt-14-dev
 
-.PHONY: all deps build build-asan test bench run clean format
+.PHONY: all deps build build-asan build-fuzz test fuzz bench run clean format
 
 # Ports of `make run`: istatd's server defaults for stat and HTTP, Graphite's usual 2003.
 RUN_STAT_PORT     ?= 18001
@@ -20,7 +26,7 @@ all: build
 
 # Installs only what is missing; safe to run again.
 deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+	@missing=$$(for p in $(DEB_PACKAGES) $(DEB_FUZZ_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
 	  done); \
 	if [ -n "$$missing" ]; then \
@@ -36,6 +42,11 @@ $(ASAN_BUILD_DIR)/build.ninja:
 	meson setup $(ASAN_BUILD_DIR) --buildtype=plain -Doptimization=1 -Ddebug=false \
 	  -Db_sanitize=address,undefined -Db_lundef=false
 
+# clang, not gcc: libFuzzer and its coverage instrumentation are clang's (fuzz/README.md).
+$(FUZZ_BUILD_DIR)/build.ninja:
+	CXX=clang++-14 meson setup $(FUZZ_BUILD_DIR) -Dfuzz=true --buildtype=plain -Doptimization=1 \
+	  -Ddebug=true -Db_sanitize=address,undefined -Db_lundef=false
+
 build: $(BUILD_DIR)/build.ninja
 	ninja -C $(BUILD_DIR) -j $(NINJA_JOBS)
 
@@ -47,10 +58,23 @@ ASAN_TARGETS = tests/fileformat_tests tests/engine_ingest_tests tests/engine_que
 build-asan: $(ASAN_BUILD_DIR)/build.ninja
 	ninja -C $(ASAN_BUILD_DIR) -j $(NINJA_JOBS) $(ASAN_TARGETS)
 
-# Every test, release build and ASan+UBSan build; the last line is `N passed, N failed`.
+# Only the fuzz targets (alias `fuzz`) and the few objects they link.
+build-fuzz: $(FUZZ_BUILD_DIR)/build.ninja
+	ninja -C $(FUZZ_BUILD_DIR) -j $(NINJA_JOBS) fuzz
+
+# Every test, release build, ASan+UBSan build and each fuzz target briefly over its corpus; the
+# last line is `N passed, N failed`.
 test: deps
-	@$(MAKE) --no-print-directory build build-asan
-	@tests/run_tests.sh $(BUILD_DIR) $(ASAN_BUILD_DIR)
+	@$(MAKE) --no-print-directory build build-asan build-fuzz
+	@RINGSTAT_FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) \
+	  tests/run_tests.sh $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR)
+
+# Each fuzz target for FUZZ_SECONDS, growing and then minimising fuzz/corpus/<target>; findings
+# land in $(FUZZ_BUILD_DIR)/crashes/<target>/ (fuzz/README.md).
+fuzz: deps build-fuzz
+	@status=0; for target in $$(fuzz/run.sh targets); do \
+	  fuzz/run.sh explore $(FUZZ_BUILD_DIR) $$target $(FUZZ_SECONDS) || status=1; \
+	done; exit $$status
 
 # Builds and runs the daemon in the foreground with a store under ./data; Ctrl-C stops it cleanly.
 run: deps build
@@ -73,4 +97,4 @@ format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR)

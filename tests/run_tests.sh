@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test executable of a release build and of an ASan+UBSan build, sums the doctest
 # test-case counts, and ends with one line `N passed, N failed`. Exit status 1 on any failure.
+# With a third argument, a clang build with -Dfuzz=true, each fuzz target runs too (one test
+# each, RINGSTAT_FUZZ_SECONDS of exploration after its corpus; fuzz/README.md).
 set -u
 release_dir=$1
 asan_dir=$2
+fuzz_dir=${3:-}
 passed=0
 failed=0
 status=0
@@ -25,6 +28,18 @@ run_python_suite() {  # label, script: prints the doctest-style summary line its
   passed=$((passed + p))
   failed=$((failed + f))
   rm -f "$log"
+}
+
+run_fuzz_suite() {  # fuzz build dir: every target of fuzz/ is one test
+  local build=$1 name
+  echo "== fuzz (libFuzzer, asan+ubsan)"
+  for name in $(fuzz/run.sh targets); do
+    if fuzz/run.sh check "$build" "$name" "${RINGSTAT_FUZZ_SECONDS:-10}"; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1))
+    fi
+  done
 }
 
 run_suite() {  # label, executable, extra doctest args...
@@ -72,6 +87,8 @@ run_suite "bench (asan+ubsan)" "$asan_dir/tests/bench_tests"
 # The simulation under sanitizers runs fewer cycles (its own default for RINGSTAT_SIM_CYCLES);
 # the release run above is the one that must reach 1000 crash/recovery cycles.
 RINGSTAT_SIM_CYCLES=200 run_suite "simulation (asan+ubsan)" "$asan_dir/tests/simulation_tests"
+
+if [ -n "$fuzz_dir" ]; then run_fuzz_suite "$fuzz_dir"; fi
 
 # Wire tests: the real daemon on loopback (tests/wire), against the release binary.
 RINGSTAT_BINARY="$release_dir/cmd/ringstat" run_python_suite "wire (release binary)" tests/wire/run.py
