@@ -250,7 +250,7 @@ class Reactor final : public QueryService, public AdminService {
   ReactorMetrics metrics_;
   std::optional<RejectReason> batch_reasons_[IngestBatch::kMaxSamples];
 
-  std::vector<OfflineAgent> offline_agents_;
+  std::deque<OfflineAgent> offline_agents_;  // in closing order, oldest first
   std::string bind_error_;
   uint32_t armed_operations_ = 0;  // multishots and sends whose final completion is pending
 

@@ -514,10 +514,14 @@ void Reactor::finish_close(uint32_t slot) {
   Connection& c = connections_[slot];
   if (c.kind == ListenerKind::kStatTcp || c.kind == ListenerKind::kGraphiteTcp) {
     const int64_t now = clock_.now_s();
-    std::erase_if(offline_agents_, [&](const OfflineAgent& agent) {
-      return agent.last_activity_s < now - kAgentMemoryS;
-    });
-    if (offline_agents_.size() >= kMaxOfflineAgents) offline_agents_.erase(offline_agents_.begin());
+    // O(1) per close: a flood of short connections must not cost a scan of every remembered
+    // agent each. Expired agents leave from the front (GET /?a= skips any expired one left
+    // behind a newer one).
+    while (!offline_agents_.empty() &&
+           (offline_agents_.front().last_activity_s < now - kAgentMemoryS ||
+            offline_agents_.size() >= kMaxOfflineAgents)) {
+      offline_agents_.pop_front();
+    }
     offline_agents_.push_back(
         OfflineAgent{std::move(c.meta), c.peer, c.connected_s, c.last_activity_s});
   }
