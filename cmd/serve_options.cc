@@ -123,6 +123,12 @@ void add_serve_options(CLI::App& serve, CLI::Option& root_config, RawServeOption
       ->type_name("ADDR")
       ->capture_default_str()
       ->check(check_address);
+  serve
+      .add_option("--admin-address", options.admin_address,
+                  "address of the admin port (loopback unless set: it can delete data)")
+      ->type_name("ADDR")
+      ->capture_default_str()
+      ->check(check_address);
   const CLI::Range port_range(0, 65535);
   serve.add_option("--stat-port", options.stat_port, "istatd line protocol, TCP+UDP; 0 = off")
       ->type_name("N")
@@ -194,6 +200,26 @@ void add_serve_options(CLI::App& serve, CLI::Option& root_config, RawServeOption
       ->type_name("N")
       ->capture_default_str()
       ->check(CLI::Range(kMinWalMb, kMaxWalMb));
+  const CLI::Range timeout_range(int64_t{kMinTimeout_ms}, int64_t{kMaxTimeout_ms});
+  serve
+      .add_option("--http-request-timeout-ms", options.http_request_timeout_ms,
+                  "an HTTP request (head and body) must arrive within this of its first byte, "
+                  "else the connection is closed")
+      ->type_name("N")
+      ->capture_default_str()
+      ->check(timeout_range);
+  serve
+      .add_option("--http-idle-timeout-ms", options.http_idle_timeout_ms,
+                  "an HTTP connection idle this long between requests is closed")
+      ->type_name("N")
+      ->capture_default_str()
+      ->check(timeout_range);
+  serve
+      .add_option("--admin-idle-timeout-ms", options.admin_idle_timeout_ms,
+                  "an admin connection idle this long is closed")
+      ->type_name("N")
+      ->capture_default_str()
+      ->check(timeout_range);
 }
 
 // The validated words and texts turned into their values. CLI11 has already checked each one,

@@ -32,16 +32,22 @@ inline constexpr uint64_t kMaxStagingMb = 1 << 20;
 // 16 MiB by default), so a log under 4 MiB could not work.
 inline constexpr uint64_t kMinWalMb = 4;
 inline constexpr uint64_t kMaxWalMb = 1 << 16;
+// Connection timeouts (flags in milliseconds): at least a tenth of a second, at most a day.
+inline constexpr uint32_t kMinTimeout_ms = 100;
+inline constexpr uint32_t kMaxTimeout_ms = 86'400'000;
 
 struct ServeOptions {
   std::string config_path;                   // --config; empty = none
   std::string store_dir;                     // --store, required; created by the caller if missing
   std::string listen_address = "127.0.0.1";  // --listen-address: an IPv4 or IPv6 literal
   bool listen_ipv6 = false;                  // listen_address is an IPv6 literal
-  uint16_t stat_port = 18001;                // istatd lines, TCP and UDP; 0 = off
-  uint16_t graphite_port = 0;                // Graphite plaintext, TCP and UDP; 0 = off
-  uint16_t http_port = 18011;                // 0 = off
-  uint16_t admin_port = 0;                   // 0 = off
+  // --admin-address: the admin port's own address, loopback by default whatever
+  // --listen-address says (the admin port deletes data and has no authentication).
+  std::string admin_address = "127.0.0.1";
+  uint16_t stat_port = 18001;  // istatd lines, TCP and UDP; 0 = off
+  uint16_t graphite_port = 0;  // Graphite plaintext, TCP and UDP; 0 = off
+  uint16_t http_port = 18011;  // 0 = off
+  uint16_t admin_port = 0;     // 0 = off
   std::string retention_spec{kDefaultRetentionSpec};
   Retention retention = parse_retention(kDefaultRetentionSpec).value();  // retention_spec parsed
   uint32_t threads = 1;  // reactors; the parser's default is online CPUs
@@ -53,6 +59,9 @@ struct ServeOptions {
   uint64_t max_counters = 1'000'000;  // live counters in the whole store
   uint64_t staging_mb = 1024;         // staged-bucket memory of the whole daemon (used as needed)
   uint64_t wal_mb = 64;               // write-ahead log per shard of a new store
+  uint32_t http_request_timeout_ms = 10'000;  // a whole HTTP request, from its first byte
+  uint32_t http_idle_timeout_ms = 60'000;     // a kept-alive HTTP connection between requests
+  uint32_t admin_idle_timeout_ms = 300'000;   // an admin connection between commands
 };
 
 // What the command line asks for when it does not start the daemon.

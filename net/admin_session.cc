@@ -98,6 +98,8 @@ void AdminSession::feed(std::string_view bytes) {
         queue(true, reply_line(reason == RejectReason::kLineTooLong ? "huh? line too long"
                                                                     : "huh? line dropped"));
       });
+  // The partial line after a refused first line is never going to run.
+  if (rejected_) splitter_.release(carry_pool_);
   pump();
 }
 
@@ -139,10 +141,32 @@ bool AdminSession::should_close() const {
 }
 
 void AdminSession::queue(bool is_reply, std::string text) {
+  if (rejected_) return;
   // A blank line gets no reply, so it need not wait its turn (nor take a queue entry).
   if (!is_reply && trim(text).empty()) return;
+  if (!first_line_seen_ && !admit_first_line(is_reply, text)) return;
   queued_bytes_ += text.size();
   queue_.push_back(Pending{is_reply, std::move(text)});
+}
+
+bool AdminSession::admit_first_line(bool is_reply, std::string_view text) {
+  if (!is_reply) {
+    const std::string_view line = trim(text);
+    const std::string_view name = line.substr(0, line.find_first_of(" \t"));
+    for (const Command& command : commands()) {
+      if (command.name == name) {
+        first_line_seen_ = true;
+        return true;
+      }
+    }
+  }
+  // Nothing ran before the first line, so nothing is queued or in flight: the refusal is the
+  // only reply, and quit_ makes the session ignore the rest and close once it is sent.
+  VERIFY(queue_.empty() && !in_flight_);
+  rejected_ = true;
+  quit_ = true;
+  append_reply(reply_line(kAdminRejectReply));
+  return false;
 }
 
 void AdminSession::pump() {

@@ -31,6 +31,8 @@ inline constexpr size_t kMaxAdminQueuedCommands = 1024;
 // Reply text not yet sent past which wants_input() turns false (a client that writes commands but
 // never reads). One command's reply can be larger (`delete.pattern *` echoes every name).
 inline constexpr size_t kMaxAdminOutputBytes = 256 * 1024;
+// The reply to a first line that is not an admin command, after which the connection closes.
+inline constexpr std::string_view kAdminRejectReply = "huh? not an admin command; closing";
 // Every reply line ends with this (istatd wrote "\r\n"; every client splits on '\n').
 inline constexpr std::string_view kAdminLineEnd = "\n";
 // The most bytes of an unknown command echoed back in its `huh?` line.
@@ -50,6 +52,12 @@ class AdminSession {
 
   // Received bytes: every complete line is queued and run in turn. Bytes after `quit` are
   // ignored. Not allowed after finish_input().
+  //
+  // The first non-blank line must start with a command name (help, stats, ...): anything else
+  // (`GET / HTTP/1.1`, `POST / HTTP/1.1` from a web page's fetch, garbage, an over-long line)
+  // runs nothing, neither itself nor any line after it; the session answers kAdminRejectReply
+  // and closes, and rejected() turns true. This keeps a browser that can reach the admin port
+  // from running the body of an HTTP request as commands.
   void feed(std::string_view bytes);
   // The peer closed its sending side: a last line without '\n' is run as a command, the queued
   // commands finish, and should_close() turns true once every reply has been sent.
@@ -66,6 +74,8 @@ class AdminSession {
   // True after `quit` or end of input once every command has finished and every reply has been
   // consumed: close the connection now.
   bool should_close() const;
+  // True once the first line was refused (see feed()); the connection counts it.
+  bool rejected() const { return rejected_; }
 
  private:
   struct Command;  // one entry of the command table (admin_session.cc)
@@ -77,6 +87,8 @@ class AdminSession {
   };
 
   void queue(bool is_reply, std::string text);
+  // The first line decides whether this is an admin client at all (see feed()).
+  bool admit_first_line(bool is_reply, std::string_view text);
   void pump();
   void run(std::string_view line);
   // Starts an asynchronous command; returns the id its completion must present.
@@ -108,6 +120,8 @@ class AdminSession {
   bool pumping_ = false;  // pump() is on the stack; a synchronous completion must not re-enter
   bool output_added_ = false;
   bool quit_ = false;
+  bool first_line_seen_ = false;  // a non-blank first line arrived and named a command
+  bool rejected_ = false;         // the first line named no command: nothing runs, then close
   bool input_finished_ = false;
 
   std::string output_;

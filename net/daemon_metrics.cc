@@ -14,6 +14,9 @@ namespace {
 constexpr std::string_view kListenerNames[kIngestListenerCount] = {"stat_tcp", "stat_udp",
                                                                    "graphite_tcp", "graphite_udp"};
 
+constexpr std::string_view kDeadlineNames[kConnectionDeadlineCount] = {"none", "http_request",
+                                                                       "http_idle", "admin_idle"};
+
 template <class Field>
 uint64_t sum_shards(const std::vector<MetricsSnapshot>& snapshots, Field field) {
   uint64_t total = 0;
@@ -37,9 +40,11 @@ void shard_counter(PrometheusWriter& writer, const std::vector<MetricsSnapshot>&
 }
 
 void reactor_counter(PrometheusWriter& writer, const std::vector<MetricsSnapshot>& snapshots,
-                     std::string_view name, std::string_view help, uint64_t ReactorMetrics::*field) {
+                     std::string_view name, std::string_view help,
+                     uint64_t ReactorMetrics::*field) {
   writer.family(name, help, MetricType::kCounter);
-  writer.sample({}, sum_reactors(snapshots, [field](const MetricsSnapshot& s) { return s.metrics.*field; }));
+  writer.sample(
+      {}, sum_reactors(snapshots, [field](const MetricsSnapshot& s) { return s.metrics.*field; }));
 }
 
 template <class Field>
@@ -83,20 +88,24 @@ std::string errno_name(int error) {
 void render_daemon_metrics(const std::vector<MetricsSnapshot>& snapshots, std::string& out) {
   PrometheusWriter writer(out);
 
-  writer.family("ringstat_ingest_lines_total", "Lines received, by listener.", MetricType::kCounter);
+  writer.family("ringstat_ingest_lines_total", "Lines received, by listener.",
+                MetricType::kCounter);
   for (size_t l = 0; l < kIngestListenerCount; ++l) {
     writer.sample({{"listener", kListenerNames[l]}},
-                  sum_reactors(snapshots, [l](const MetricsSnapshot& s) { return s.metrics.ingest[l].lines; }));
+                  sum_reactors(snapshots, [l](const MetricsSnapshot& s) {
+                    return s.metrics.ingest[l].lines;
+                  }));
   }
-  writer.family("ringstat_samples_accepted_total", "Samples stored, by listener.", MetricType::kCounter);
+  writer.family("ringstat_samples_accepted_total", "Samples stored, by listener.",
+                MetricType::kCounter);
   for (size_t l = 0; l < kIngestListenerCount; ++l) {
     writer.sample({{"listener", kListenerNames[l]}},
                   sum_reactors(snapshots, [l](const MetricsSnapshot& s) {
                     return s.metrics.ingest[l].samples_accepted;
                   }));
   }
-  writer.family("ringstat_samples_rejected_total", "Lines or samples not stored, by listener and reason.",
-                MetricType::kCounter);
+  writer.family("ringstat_samples_rejected_total",
+                "Lines or samples not stored, by listener and reason.", MetricType::kCounter);
   for (size_t l = 0; l < kIngestListenerCount; ++l) {
     for (size_t r = 0; r < kRejectReasonCount; ++r) {
       const uint64_t count = sum_reactors(
@@ -120,57 +129,84 @@ void render_daemon_metrics(const std::vector<MetricsSnapshot>& snapshots, std::s
                   return total;
                 }));
 
-  writer.family("ringstat_connections", "Open TCP connections (ingest, HTTP and admin).", MetricType::kGauge);
-  writer.sample({}, sum_reactors(snapshots, [](const MetricsSnapshot& s) { return uint64_t{s.open_connections}; }));
-  reactor_counter(writer, snapshots, "ringstat_connections_accepted_total", "TCP connections accepted.",
-                  &ReactorMetrics::connections_accepted);
+  writer.family("ringstat_connections", "Open TCP connections (ingest, HTTP and admin).",
+                MetricType::kGauge);
+  writer.sample({}, sum_reactors(snapshots, [](const MetricsSnapshot& s) {
+                  return uint64_t{s.open_connections};
+                }));
+  reactor_counter(writer, snapshots, "ringstat_connections_accepted_total",
+                  "TCP connections accepted.", &ReactorMetrics::connections_accepted);
   reactor_counter(writer, snapshots, "ringstat_connections_closed_total", "TCP connections closed.",
                   &ReactorMetrics::connections_closed);
   reactor_counter(writer, snapshots, "ringstat_accept_errors_total",
-                  "Accepts that failed or found every connection slot in use.", &ReactorMetrics::accept_errors);
-  reactor_counter(writer, snapshots, "ringstat_receive_bytes_total", "Bytes received on every socket.",
-                  &ReactorMetrics::receive_bytes);
+                  "Accepts that failed or found every connection slot in use.",
+                  &ReactorMetrics::accept_errors);
+  reactor_counter(writer, snapshots, "ringstat_accept_backoffs_total",
+                  "Accepts paused because the process ran out of descriptors (EMFILE, ENFILE).",
+                  &ReactorMetrics::accept_backoffs);
+  reactor_counter(writer, snapshots, "ringstat_connections_refused_total",
+                  "Ingest connections closed at once: over their share of the open-file limit.",
+                  &ReactorMetrics::connections_refused);
+  reactor_counter(writer, snapshots, "ringstat_admin_rejected_connections_total",
+                  "Admin connections closed because their first line was not a command.",
+                  &ReactorMetrics::admin_rejected);
+  writer.family("ringstat_connection_timeouts_total",
+                "HTTP and admin connections closed because a deadline passed, by deadline.",
+                MetricType::kCounter);
+  for (size_t d = 1; d < kConnectionDeadlineCount; ++d) {
+    writer.sample(
+        {{"deadline", kDeadlineNames[d]}},
+        sum_reactors(snapshots, [d](const MetricsSnapshot& s) { return s.metrics.timeouts[d]; }));
+  }
+  reactor_counter(writer, snapshots, "ringstat_receive_bytes_total",
+                  "Bytes received on every socket.", &ReactorMetrics::receive_bytes);
   reactor_counter(writer, snapshots, "ringstat_udp_datagrams_total", "UDP datagrams received.",
                   &ReactorMetrics::udp_datagrams);
   reactor_counter(writer, snapshots, "ringstat_udp_truncated_total",
-                  "UDP datagrams larger than a receive buffer, dropped.", &ReactorMetrics::udp_truncated);
+                  "UDP datagrams larger than a receive buffer, dropped.",
+                  &ReactorMetrics::udp_truncated);
   reactor_counter(writer, snapshots, "ringstat_backpressure_held_buffers_total",
-                  "Receive buffers held back while a queue or shard was full.", &ReactorMetrics::deferred_buffers);
+                  "Receive buffers held back while a queue or shard was full.",
+                  &ReactorMetrics::deferred_buffers);
   reactor_counter(writer, snapshots, "ringstat_cross_reactor_batches_total",
-                  "Sample batches handed to another reactor.", &ReactorMetrics::remote_batches_sent);
+                  "Sample batches handed to another reactor.",
+                  &ReactorMetrics::remote_batches_sent);
   reactor_counter(writer, snapshots, "ringstat_doorbells_total", "MSG_RING wake-ups sent.",
                   &ReactorMetrics::doorbells_sent);
 
   writer.family("ringstat_counters", "Live counters.", MetricType::kGauge);
-  writer.sample({}, sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.counters}; }));
+  writer.sample({},
+                sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.counters}; }));
   writer.family("ringstat_staged_buckets", "Buckets staged in memory, waiting for a page write.",
                 MetricType::kGauge);
-  writer.sample({}, sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.staged_entries}; }));
+  writer.sample(
+      {}, sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.staged_entries}; }));
   shard_counter(writer, snapshots, "ringstat_counters_created_total", "Counters created.",
                 &ShardStats::counters_created);
   shard_counter(writer, snapshots, "ringstat_buckets_staged_total", "Buckets opened in staging.",
                 &ShardStats::buckets_staged);
   shard_counter(writer, snapshots, "ringstat_page_writes_total", "Counter pages written.",
                 &ShardStats::page_writes);
-  shard_counter(writer, snapshots, "ringstat_page_written_bytes_total", "Bytes of counter pages written.",
-                &ShardStats::page_bytes_written);
-  shard_counter(writer, snapshots, "ringstat_page_reads_total", "Counter pages read.", &ShardStats::page_reads);
-  shard_counter(writer, snapshots, "ringstat_page_errors_total", "Page reads and writes that failed.",
-                &ShardStats::page_write_errors);
-  shard_counter(writer, snapshots, "ringstat_pages_corrupt_total", "Pages that failed their checks.",
-                &ShardStats::pages_corrupt);
+  shard_counter(writer, snapshots, "ringstat_page_written_bytes_total",
+                "Bytes of counter pages written.", &ShardStats::page_bytes_written);
+  shard_counter(writer, snapshots, "ringstat_page_reads_total", "Counter pages read.",
+                &ShardStats::page_reads);
+  shard_counter(writer, snapshots, "ringstat_page_errors_total",
+                "Page reads and writes that failed.", &ShardStats::page_write_errors);
+  shard_counter(writer, snapshots, "ringstat_pages_corrupt_total",
+                "Pages that failed their checks.", &ShardStats::pages_corrupt);
   shard_counter(writer, snapshots, "ringstat_buckets_saturated_total",
                 "Bucket merges past the exact range after ingest, saturated instead of wrapped.",
                 &ShardStats::buckets_saturated);
   store_errors(writer, snapshots);
-  shard_counter(writer, snapshots, "ringstat_wal_written_bytes_total", "Write-ahead log bytes written.",
-                &ShardStats::wal_bytes_written);
+  shard_counter(writer, snapshots, "ringstat_wal_written_bytes_total",
+                "Write-ahead log bytes written.", &ShardStats::wal_bytes_written);
   shard_counter(writer, snapshots, "ringstat_wal_syncs_total", "Write-ahead log fdatasyncs.",
                 &ShardStats::wal_syncs);
   shard_counter(writer, snapshots, "ringstat_checkpoints_total", "Checkpoints made durable.",
                 &ShardStats::checkpoints);
-  shard_counter(writer, snapshots, "ringstat_checkpoint_written_bytes_total", "Snapshot bytes written.",
-                &ShardStats::checkpoint_bytes_written);
+  shard_counter(writer, snapshots, "ringstat_checkpoint_written_bytes_total",
+                "Snapshot bytes written.", &ShardStats::checkpoint_bytes_written);
 
   per_reactor(writer, snapshots, "ringstat_uring_submissions_total", "SQEs submitted, by reactor.",
               [](const MetricsSnapshot& s) { return s.ring.submitted; });
@@ -185,7 +221,8 @@ void render_daemon_metrics(const std::vector<MetricsSnapshot>& snapshots, std::s
               "Multishot receives armed again, by reactor.",
               [](const MetricsSnapshot& s) { return s.metrics.multishot_rearms; });
 
-  writer.family("ringstat_http_requests_total", "HTTP requests answered, by status code.", MetricType::kCounter);
+  writer.family("ringstat_http_requests_total", "HTTP requests answered, by status code.",
+                MetricType::kCounter);
   std::map<int, uint64_t> by_code;
   for (const MetricsSnapshot& s : snapshots) {
     for (const auto& [code, count] : s.metrics.http_requests) by_code[code] += count;
@@ -193,17 +230,21 @@ void render_daemon_metrics(const std::vector<MetricsSnapshot>& snapshots, std::s
   for (const auto& [code, count] : by_code) writer.sample({{"code", std::to_string(code)}}, count);
   LatencyHistogram latency;
   for (const MetricsSnapshot& s : snapshots) latency.merge(s.metrics.http_latency);
-  writer.family("ringstat_http_request_duration_seconds", "Time from a complete request to its answer.",
-                MetricType::kHistogram);
+  writer.family("ringstat_http_request_duration_seconds",
+                "Time from a complete request to its answer.", MetricType::kHistogram);
   latency.write_prometheus(writer, {});
 }
 
 std::vector<std::pair<std::string, std::string>> daemon_stats_lines(
     const std::vector<MetricsSnapshot>& snapshots) {
   std::vector<std::pair<std::string, std::string>> lines;
-  auto add = [&](std::string key, uint64_t value) { lines.emplace_back(std::move(key), std::to_string(value)); };
+  auto add = [&](std::string key, uint64_t value) {
+    lines.emplace_back(std::move(key), std::to_string(value));
+  };
   add("counters", sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.counters}; }));
-  add("connections", sum_reactors(snapshots, [](const MetricsSnapshot& s) { return uint64_t{s.open_connections}; }));
+  add("connections", sum_reactors(snapshots, [](const MetricsSnapshot& s) {
+        return uint64_t{s.open_connections};
+      }));
   add("reactors", snapshots.size());
   add("store_failing_shards",
       sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.store_failing}; }));
@@ -218,7 +259,8 @@ std::vector<std::pair<std::string, std::string>> daemon_stats_lines(
   }
   add("samples_accepted", accepted);
   add("samples_rejected", rejected);
-  add("staged_buckets", sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.staged_entries}; }));
+  add("staged_buckets",
+      sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.staged_entries}; }));
   add("page_writes", sum_shards(snapshots, [](const ShardStats& s) { return s.page_writes; }));
   add("checkpoints", sum_shards(snapshots, [](const ShardStats& s) { return s.checkpoints; }));
   return lines;

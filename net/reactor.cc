@@ -19,15 +19,22 @@ namespace ringstat {
 
 namespace {
 
-constexpr uint32_t kTcpBufferCount = 1024;           // per reactor, power of two
-constexpr uint32_t kTcpBufferBytes = 16 * 1024;      // agents send many short lines
+constexpr uint32_t kTcpBufferCount = 1024;       // per reactor, power of two
+constexpr uint32_t kTcpBufferBytes = 16 * 1024;  // agents send many short lines
 constexpr uint32_t kUdpBufferCount = 256;
 constexpr uint32_t kUdpBufferBytes = 64 * 1024 + 256;  // a whole datagram plus the recvmsg header
+// HTTP and admin connections receive into a ring of their own, so ingest back-pressure, which
+// holds ingest buffers until the ring runs dry (Invariant 9), never starves a query. Requests
+// are copied out at once, so a few buffers serve many connections.
+constexpr uint32_t kServiceBufferCount = 64;
+constexpr uint32_t kServiceBufferBytes = 16 * 1024;
 constexpr uint16_t kTcpBufferGroup = 0;
 constexpr uint16_t kUdpBufferGroup = 1;
-constexpr int64_t kTickIntervalMs = 100;             // shard ticks: events, expiry, flushes
+constexpr uint16_t kServiceBufferGroup = 2;
+constexpr int64_t kDeadlineSweepIntervalMs = 1000;         // HTTP and admin connection deadlines
+constexpr int64_t kTickIntervalMs = 100;                   // shard ticks: events, expiry, flushes
 constexpr auto kMaxWait = std::chrono::milliseconds(100);  // safety net for a missed doorbell
-constexpr size_t kCarryBuffers = 1024;               // partial lines in flight per reactor
+constexpr size_t kCarryBuffers = 1024;                     // partial lines in flight per reactor
 
 // Per shard: the staging pool, log and table sizes of a store's share of the daemon.
 ShardConfig shard_config(const DaemonConfig& config, uint32_t shard, uint32_t shard_count) {
@@ -50,7 +57,11 @@ ShardConfig shard_config(const DaemonConfig& config, uint32_t shard, uint32_t sh
 }  // namespace
 
 Reactor::Reactor(Server& server, uint32_t index)
-    : server_(server), index_(index), reactor_count_(server.reactor_count()), carry_(kCarryBuffers) {
+    : server_(server),
+      index_(index),
+      reactor_count_(server.reactor_count()),
+      carry_(kCarryBuffers),
+      log_limits_(std::make_unique<ReactorLogLimits>()) {
   const uint32_t reactors = server.reactor_count();
   outbound_.assign(reactors, nullptr);
   outbound_blocked_.assign(reactors, false);
@@ -98,6 +109,13 @@ bool Reactor::start_ring() {
   }
   tcp_buffers_ = std::move(tcp.value());
   udp_buffers_ = std::move(udp.value());
+  Result<std::unique_ptr<BufferRing>> service =
+      BufferRing::create(*ring_, kServiceBufferGroup, kServiceBufferCount, kServiceBufferBytes);
+  if (!service.ok()) {
+    server_.recovered(index_, "reactor " + std::to_string(index_) + ": " + service.error());
+    return false;
+  }
+  service_buffers_ = std::move(service.value());
   return true;
 }
 
@@ -201,6 +219,7 @@ void Reactor::teardown() {
   shards_.clear();
   tcp_buffers_.reset();
   udp_buffers_.reset();
+  service_buffers_.reset();
   ring_.reset();
 }
 
@@ -215,8 +234,8 @@ void Reactor::loop() {
 void Reactor::pass() {
   const int64_t now_ms = wall_ms();
   const int64_t until_timer = std::min(next_commit_ms_, next_tick_ms_) - now_ms;
-  const auto wait = std::clamp(std::chrono::milliseconds(until_timer), std::chrono::milliseconds(0),
-                               kMaxWait);
+  const auto wait =
+      std::clamp(std::chrono::milliseconds(until_timer), std::chrono::milliseconds(0), kMaxWait);
   ring_->submit_and_wait(std::chrono::duration_cast<std::chrono::microseconds>(wait));
   refresh_clock();
   ring_->drain([&](const io_uring_cqe& cqe) { dispatch(cqe); });
@@ -228,6 +247,7 @@ void Reactor::pass() {
   run_timers();
   tcp_buffers_->publish();
   udp_buffers_->publish();
+  service_buffers_->publish();
   rearm_starved_receives();
   send_doorbells();
   if (index_ == 0 && !stop_broadcast_ && server_.stop_requested()) {
@@ -247,11 +267,15 @@ void Reactor::dispatch(const io_uring_cqe& cqe) {
       VERIFY(data.index < shards_.size());
       shards_[data.index]->store->complete(cqe.user_data, cqe.res);
       break;
-    case IoOwner::kAccept: on_accept(data.index, cqe); break;
+    case IoOwner::kAccept:
+      on_accept(data.index, cqe);
+      break;
     case IoOwner::kRecv:
       on_receive(payload_slot(data.payload), payload_generation(data.payload), cqe);
       break;
-    case IoOwner::kRecvUdp: on_udp_receive(data.index, cqe); break;
+    case IoOwner::kRecvUdp:
+      on_udp_receive(data.index, cqe);
+      break;
     case IoOwner::kSend:
       on_send(payload_slot(data.payload), payload_generation(data.payload), cqe);
       break;
@@ -261,7 +285,8 @@ void Reactor::dispatch(const io_uring_cqe& cqe) {
     case IoOwner::kWake:
     case IoOwner::kTimer:
     case IoOwner::kClose:
-    case IoOwner::kNone: break;
+    case IoOwner::kNone:
+      break;
   }
 }
 
@@ -276,6 +301,12 @@ void Reactor::run_timers() {
     tick_all();
     report_store_health();
   }
+  const int64_t monotonic_now_ms = monotonic_ms();
+  resume_accepts(monotonic_now_ms);
+  if (monotonic_now_ms >= next_sweep_ms_) {
+    next_sweep_ms_ = monotonic_now_ms + kDeadlineSweepIntervalMs;
+    sweep_deadlines(monotonic_now_ms);
+  }
 }
 
 void Reactor::send_doorbells() {
@@ -286,7 +317,8 @@ void Reactor::send_doorbells() {
     io_uring_sqe* sqe = ring_->get_sqe();
     io_uring_prep_msg_ring(sqe, server_.reactor(target).ring_fd(), 0,
                            make_user_data(IoOwner::kMsgRing, static_cast<uint16_t>(index_), 0), 0);
-    io_uring_sqe_set_data64(sqe, make_user_data(IoOwner::kMsgRing, static_cast<uint16_t>(index_), 0));
+    io_uring_sqe_set_data64(sqe,
+                            make_user_data(IoOwner::kMsgRing, static_cast<uint16_t>(index_), 0));
     ++metrics_.doorbells_sent;
   }
 }

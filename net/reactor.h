@@ -35,6 +35,7 @@ namespace ringstat {
 class Server;
 class AdminSession;
 struct OfflineAgent;
+struct ReactorLogLimits;
 class HttpHandler;
 class HttpConnection;
 
@@ -252,7 +253,7 @@ class Reactor final : public QueryService, public AdminService {
   ReactorMetrics metrics_;
   std::optional<RejectReason> batch_reasons_[IngestBatch::kMaxSamples];
 
-  std::vector<OfflineAgent> offline_agents_;
+  std::deque<OfflineAgent> offline_agents_;  // in closing order, oldest first
   std::string bind_error_;
   uint32_t armed_operations_ = 0;  // multishots and sends whose final completion is pending
 
@@ -273,6 +274,25 @@ class Reactor final : public QueryService, public AdminService {
   int shutdown_phase_ = 0;
   uint32_t drained_reactors_ = 0;  // reactor 0: reactors that have drained their input
   bool stopped_ = false;
+
+  // Hostile input (reactor_sockets.cc, reactor_protocols.cc; docs/architecture.md, "Hostile
+  // input"): HTTP and admin receive into their own buffer ring, so ingest back-pressure holding
+  // every ingest buffer cannot silence them; accepts back off when descriptors run out; ingest
+  // connections stay within a share of the open-file limit; HTTP and admin connections have
+  // deadlines, swept once a second.
+  BufferRing& receive_buffers(ListenerKind kind);
+  void take_connection(uint32_t listener, int fd);
+  void back_off_accepts(uint32_t listener, int error);
+  void resume_accepts(int64_t now_ms);
+  uint32_t ingest_connection_budget() const;
+  void refresh_deadline(Connection& connection);
+  void sweep_deadlines(int64_t now_ms);
+  void count_admin_rejection(Connection& connection, bool rejected_before);
+  std::unique_ptr<BufferRing> service_buffers_;
+  uint32_t ingest_connections_max_ = 0;
+  uint32_t ingest_connections_open_ = 0;
+  int64_t next_sweep_ms_ = 0;
+  std::unique_ptr<ReactorLogLimits> log_limits_;
 };
 
 }  // namespace ringstat

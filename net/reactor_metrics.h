@@ -19,6 +19,10 @@ enum class IngestListener : uint8_t { kStatTcp, kStatUdp, kGraphiteTcp, kGraphit
 inline constexpr size_t kIngestListenerCount = static_cast<size_t>(IngestListener::kCount);
 inline constexpr size_t kRejectReasonCount = static_cast<size_t>(RejectReason::kCount);
 
+// Which bound a connection's deadline enforces (DaemonConfig: http_request_timeout_ms, ...).
+enum class ConnectionDeadline : uint8_t { kNone, kHttpRequest, kHttpIdle, kAdminIdle, kCount };
+inline constexpr size_t kConnectionDeadlineCount = static_cast<size_t>(ConnectionDeadline::kCount);
+
 struct IngestCounters {
   uint64_t lines = 0;
   uint64_t samples_accepted = 0;
@@ -32,6 +36,11 @@ struct ReactorMetrics {
   uint64_t connections_accepted = 0;
   uint64_t connections_closed = 0;
   uint64_t accept_errors = 0;
+  uint64_t accept_backoffs = 0;      // accepts paused because descriptors ran out (EMFILE, ...)
+  uint64_t connections_refused = 0;  // ingest connections over the open-file budget, closed
+  uint64_t admin_rejected = 0;       // admin connections whose first line was no command
+  // Connections closed because a deadline passed, by ConnectionDeadline (net/reactor.h).
+  std::array<uint64_t, kConnectionDeadlineCount> timeouts{};
   uint64_t receive_bytes = 0;
   uint64_t receive_completions = 0;
   uint64_t enobufs = 0;           // multishot receives that ran out of provided buffers

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <time.h>
 
 #include <array>
 #include <memory>
@@ -27,6 +28,10 @@ struct Reactor::Listener {
   ListenerKind kind = ListenerKind::kStatTcp;
   int fd = -1;
   bool armed = false;
+  // Accept back-off (EMFILE and friends): the monotonic time the accept is armed again (0: not
+  // backing off), and the pause the next failure gets.
+  int64_t accept_resume_ms = 0;
+  uint32_t accept_backoff_ms = 0;
   msghdr udp_header{};  // the recvmsg multishot template: no name, no control
 };
 
@@ -53,6 +58,48 @@ struct Reactor::Connection {
   std::string output;  // bytes to send
   size_t output_sent = 0;
   std::unique_ptr<AdminSession> admin;
+  // HTTP and admin: the monotonic time by which the peer must make progress, and which bound
+  // that is (0 and kNone: no bound; ingest connections never have one).
+  int64_t deadline_ms = 0;
+  ConnectionDeadline deadline = ConnectionDeadline::kNone;
+};
+
+// The monotonic clock of connection deadlines and accept back-off, in milliseconds. The reactor
+// clock can be fake (--fake-time), so it cannot time a socket.
+inline int64_t monotonic_ms() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1'000'000;
+}
+
+// Logs an event that a peer can cause at will at most once per window: the first of a window is
+// logged, the rest are counted and reported with the next one logged.
+class LogOncePerWindow {
+ public:
+  static constexpr int64_t kWindow_ms = 10'000;
+  // True when the caller should log now; `unlogged` is then the number of events of this kind
+  // not logged since the last line.
+  bool take(int64_t now_ms, uint64_t* unlogged) {
+    if (now_ms < next_ms_) {
+      ++skipped_;
+      return false;
+    }
+    next_ms_ = now_ms + kWindow_ms;
+    *unlogged = skipped_;
+    skipped_ = 0;
+    return true;
+  }
+
+ private:
+  int64_t next_ms_ = 0;
+  uint64_t skipped_ = 0;
+};
+
+// One limiter per kind of complaint a peer can cause at will.
+struct ReactorLogLimits {
+  LogOncePerWindow accept_backoff;
+  LogOncePerWindow ingest_refused;
+  LogOncePerWindow admin_rejected;
 };
 
 // GET /?a= lists the TCP agents seen in the last 25 hours.

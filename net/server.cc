@@ -45,13 +45,18 @@ Status Server::probe_ports() const {
   struct Port {
     uint16_t number;
     SocketType type;
+    const std::string& address;
   };
-  const Port ports[] = {{config_.stat_port, SocketType::kTcp},     {config_.stat_port, SocketType::kUdp},
-                        {config_.graphite_port, SocketType::kTcp}, {config_.graphite_port, SocketType::kUdp},
-                        {config_.http_port, SocketType::kTcp},     {config_.admin_port, SocketType::kTcp}};
+  const std::string& any = config_.listen_address;
+  const Port ports[] = {{config_.stat_port, SocketType::kTcp, any},
+                        {config_.stat_port, SocketType::kUdp, any},
+                        {config_.graphite_port, SocketType::kTcp, any},
+                        {config_.graphite_port, SocketType::kUdp, any},
+                        {config_.http_port, SocketType::kTcp, any},
+                        {config_.admin_port, SocketType::kTcp, config_.admin_address}};
   for (const Port& port : ports) {
     if (port.number == 0) continue;
-    if (Status probed = probe_port(config_.listen_address, port.number, port.type); !probed.ok()) {
+    if (Status probed = probe_port(port.address, port.number, port.type); !probed.ok()) {
       return probed;
     }
   }
@@ -188,7 +193,7 @@ int Server::run() {
   log.info("ready: stat port " + std::to_string(config_.stat_port) + ", graphite port " +
            std::to_string(config_.graphite_port) + ", http port " +
            std::to_string(config_.http_port) + ", admin port " + std::to_string(config_.admin_port) +
-           " on " + config_.listen_address);
+           " on " + config_.listen_address + " (admin port on " + config_.admin_address + ")");
   (void)notify("READY=1");
   if (const int status = serve_signals(); status != 0) return abandon("signal handling failed");
   for (std::thread& thread : threads_) thread.join();

@@ -192,6 +192,7 @@ TEST_CASE("empty lines get no reply") {
 
 TEST_CASE("an unknown command gets one huh? line naming it") {
   Harness h;
+  CHECK(h.send("help\n").ends_with("ok\n"));  // past the first line, which must be a command
   CHECK(h.send("frobnicate now\n") == "huh? unknown command 'frobnicate' (try help)\n");
   CHECK(h.send("STATS\n") == "huh? unknown command 'STATS' (try help)\n");
   CHECK(h.service.calls.empty());
@@ -199,6 +200,7 @@ TEST_CASE("an unknown command gets one huh? line naming it") {
 
 TEST_CASE("an unknown command's echo is printable and short") {
   Harness h;
+  CHECK(h.send("help\n").ends_with("ok\n"));
   const std::string out = h.send(std::string("a\x01\x7f\xff", 4) + std::string(200, 'x') + "\n");
   CHECK(out.starts_with("huh? unknown command 'a???xxx"));
   CHECK(out.ends_with("...' (try help)\n"));
@@ -219,6 +221,7 @@ TEST_CASE("commands without arguments refuse arguments") {
 
 TEST_CASE("a line over the limit is answered huh? line too long and the next command works") {
   Harness h;
+  CHECK(h.send("help\n").ends_with("ok\n"));
   const std::string long_line(kMaxAdminLineBytes + 1, 's');
   CHECK(h.send(long_line + "\nflush\n") == "huh? line too long\nok\n");
   // Split across reads, and ended by EOF without a newline.
@@ -391,6 +394,65 @@ TEST_CASE("wake fires when a reply is added, during feed or later") {
   CHECK(h.wakes == 2);
   h.send("\n");
   CHECK(h.wakes == 2);  // no reply, no wake
+}
+
+// The admin port's first-line rule (feed()): a web page can make a browser connect to the admin
+// port and send an HTTP request whose body is admin commands; none of it may run.
+TEST_CASE("an HTTP POST to the admin port runs nothing, not even the body, and closes") {
+  Harness h;
+  const std::string request =
+      "POST / HTTP/1.1\r\nHost: 127.0.0.1:18031\r\nContent-Type: text/plain\r\n"
+      "Content-Length: 35\r\n\r\ndelete.pattern *\nfaketime 5\nquit\n";
+  CHECK(h.send(request) == std::string(kAdminRejectReply) + "\n");
+  CHECK(h.session.rejected());
+  CHECK(h.service.calls.empty());
+  CHECK(h.service.counters.size() == 4);
+  CHECK_FALSE(h.session.wants_input());
+  CHECK(h.session.should_close());
+  // Later bytes are ignored too.
+  h.session.feed("delete.ctr web.latency\n");
+  CHECK(h.session.pending_output().empty());
+  CHECK(h.service.calls.empty());
+}
+
+TEST_CASE("the first line decides even when it arrives in pieces") {
+  Harness h;
+  CHECK(h.send("GET / HT").empty());
+  CHECK_FALSE(h.session.rejected());
+  CHECK(h.send("TP/1.1\r\n\r\nflush\n") == std::string(kAdminRejectReply) + "\n");
+  CHECK(h.session.rejected());
+  CHECK(h.service.calls.empty());
+}
+
+TEST_CASE("a first line that is garbage, over-long, or unknown is refused") {
+  for (const std::string& first :
+       {std::string("\x16\x03\x01\x02\x00\n"), std::string(kMaxAdminLineBytes + 1, 'x') + "\n",
+        std::string("frobnicate\n"), std::string("STATS\n"), std::string("OPTIONS * HTTP/1.1\n")}) {
+    CAPTURE(first.substr(0, 20));
+    Harness h;
+    CHECK(h.send(first + "stats\n") == std::string(kAdminRejectReply) + "\n");
+    CHECK(h.session.rejected());
+    CHECK(h.service.calls.empty());
+    CHECK(h.session.should_close());
+  }
+}
+
+TEST_CASE("a first line without newline at end of input is refused the same way") {
+  Harness h;
+  h.session.feed("GET /metrics HTTP/1.0");
+  h.session.finish_input();
+  CHECK(h.take() == std::string(kAdminRejectReply) + "\n");
+  CHECK(h.session.rejected());
+  CHECK(h.session.should_close());
+}
+
+TEST_CASE("blank lines before the first command, and a known command with bad arguments, pass") {
+  Harness h;
+  CHECK(h.send("\r\n\n  \nstats now\n") == "huh? stats takes no arguments\n");
+  CHECK_FALSE(h.session.rejected());
+  CHECK(h.send("bogus\nflush\n") == "huh? unknown command 'bogus' (try help)\nok\n");
+  CHECK_FALSE(h.session.rejected());
+  CHECK(h.service.calls == std::vector<std::string>{"flush"});
 }
 
 TEST_CASE("the session stops wanting input while replies pile up unsent") {

@@ -66,6 +66,10 @@ TEST_CASE("every serve flag has the default of spec/cli.md") {
   CHECK(options.max_counters == 1'000'000);
   CHECK(options.staging_mb == 1024);
   CHECK(options.wal_mb == 64);
+  CHECK(options.admin_address == "127.0.0.1");
+  CHECK(options.http_request_timeout_ms == 10'000);
+  CHECK(options.http_idle_timeout_ms == 60'000);
+  CHECK(options.admin_idle_timeout_ms == 300'000);
 }
 
 TEST_CASE("a default-constructed ServeOptions carries the parsed default retention") {
@@ -106,7 +110,15 @@ TEST_CASE("every serve flag is read from the command line") {
                                          "--staging-mb",
                                          "32",
                                          "--wal-mb",
-                                         "8"});
+                                         "8",
+                                         "--admin-address",
+                                         "10.0.0.7",
+                                         "--http-request-timeout-ms",
+                                         "1000",
+                                         "--http-idle-timeout-ms",
+                                         "2000",
+                                         "--admin-idle-timeout-ms",
+                                         "3000"});
   CHECK(options.store_dir == "/s");
   CHECK(options.listen_address == "0.0.0.0");
   CHECK_FALSE(options.listen_ipv6);
@@ -125,6 +137,30 @@ TEST_CASE("every serve flag is read from the command line") {
   CHECK(options.max_counters == 5000);
   CHECK(options.staging_mb == 32);
   CHECK(options.wal_mb == 8);
+  CHECK(options.admin_address == "10.0.0.7");
+  CHECK(options.http_request_timeout_ms == 1000);
+  CHECK(options.http_idle_timeout_ms == 2000);
+  CHECK(options.admin_idle_timeout_ms == 3000);
+}
+
+TEST_CASE("the admin port stays on loopback when only --listen-address is given") {
+  const ServeOptions options = parse_ok({"serve", "--store", "/s", "--listen-address", "0.0.0.0"});
+  CHECK(options.listen_address == "0.0.0.0");
+  CHECK(options.admin_address == "127.0.0.1");
+  CHECK(parse_ok({"serve", "--store", "/s", "--admin-address", "::1"}).admin_address == "::1");
+  for (const char* bad : {"localhost", "1.2.3", "[::1]", ""}) {
+    CAPTURE(bad);
+    check_usage_error({"serve", "--store", "/s", "--admin-address", bad}, "--admin-address");
+  }
+  const TempDir dir;
+  const std::string path = dir.file("ringstat.toml");
+  write_file(path,
+             "store = \"/s\"\nlisten-address = \"0.0.0.0\"\nadmin-address = \"10.0.0.8\"\n"
+             "http-request-timeout-ms = 1500\nadmin-idle-timeout-ms = 600000\n");
+  const ServeOptions from_file = parse_ok({"serve", "--config", path});
+  CHECK(from_file.admin_address == "10.0.0.8");
+  CHECK(from_file.http_request_timeout_ms == 1500);
+  CHECK(from_file.admin_idle_timeout_ms == 600'000);
 }
 
 TEST_CASE("--version prints the meson project version and exits 0") {
@@ -152,10 +188,27 @@ TEST_CASE("--help exits 0 and serve --help lists every serve flag") {
   const ExitNow& exit = std::get<ExitNow>(serve);
   CHECK(exit.status == kExitOk);
   CHECK(exit.stderr_text.empty());
-  for (const char* flag :
-       {"--config", "--store", "--listen-address", "--stat-port", "--graphite-port", "--http-port",
-        "--admin-port", "--retention", "--threads", "--commit-interval-ms", "--fake-time",
-        "--log-level", "--direct-io", "--shards", "--max-counters", "--staging-mb", "--wal-mb"}) {
+  for (const char* flag : {"--config",
+                           "--store",
+                           "--listen-address",
+                           "--stat-port",
+                           "--graphite-port",
+                           "--http-port",
+                           "--admin-port",
+                           "--retention",
+                           "--threads",
+                           "--commit-interval-ms",
+                           "--fake-time",
+                           "--log-level",
+                           "--direct-io",
+                           "--shards",
+                           "--max-counters",
+                           "--staging-mb",
+                           "--wal-mb",
+                           "--admin-address",
+                           "--http-request-timeout-ms",
+                           "--http-idle-timeout-ms",
+                           "--admin-idle-timeout-ms"}) {
     CHECK_MESSAGE(exit.stdout_text.find(flag) != std::string::npos, flag);
   }
   // The defaults are stated in the help.
@@ -258,6 +311,12 @@ TEST_CASE("numeric flags are bounded at both ends") {
       {"--staging-mb", "1", std::to_string(kMaxStagingMb), "0", std::to_string(kMaxStagingMb + 1)},
       {"--wal-mb", std::to_string(kMinWalMb), std::to_string(kMaxWalMb),
        std::to_string(kMinWalMb - 1), std::to_string(kMaxWalMb + 1)},
+      {"--http-request-timeout-ms", std::to_string(kMinTimeout_ms), std::to_string(kMaxTimeout_ms),
+       std::to_string(kMinTimeout_ms - 1), std::to_string(kMaxTimeout_ms + 1)},
+      {"--http-idle-timeout-ms", std::to_string(kMinTimeout_ms), std::to_string(kMaxTimeout_ms),
+       std::to_string(kMinTimeout_ms - 1), std::to_string(kMaxTimeout_ms + 1)},
+      {"--admin-idle-timeout-ms", std::to_string(kMinTimeout_ms), std::to_string(kMaxTimeout_ms),
+       std::to_string(kMinTimeout_ms - 1), std::to_string(kMaxTimeout_ms + 1)},
   };
   for (const Bound& bound : bounds) {
     CAPTURE(bound.flag);

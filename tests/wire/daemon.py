@@ -38,7 +38,9 @@ def free_port():
 class Daemon:
     """Starts `ringstat serve`; stop() sends SIGTERM and returns the exit status."""
 
-    def __init__(self, store=None, fake_time=FAKE_NOW, threads=2, extra=(), ports=None):
+    def __init__(self, store=None, fake_time=FAKE_NOW, threads=2, extra=(), ports=None,
+                 preexec_fn=None):
+        self.preexec_fn = preexec_fn  # run in the child before exec (e.g. a lower RLIMIT_NOFILE)
         self.owns_store = store is None
         self.store = store or tempfile.mkdtemp(prefix="ringstat-wire-")
         self.ports = ports or {name: free_port() for name in ("stat", "graphite", "http", "admin")}
@@ -56,7 +58,9 @@ class Daemon:
         self.stderr_lines = []
 
     def start(self, expect_ready=True):
-        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Unbuffered: a buffered reader could hold the `ready` line where select() cannot see it.
+        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        bufsize=0, preexec_fn=self.preexec_fn)
         if not expect_ready:
             return self
         deadline = time.monotonic() + START_TIMEOUT_S
