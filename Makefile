@@ -14,7 +14,7 @@ DEB_PACKAGES = g++ meson ninja-build pkg-config cmake liburing-dev libmimalloc-d
 # clang and its ASan/UBSan/libFuzzer runtimes, for the fuzz targets (fuzz/README.md).
 DEB_FUZZ_PACKAGES = clang-14 libclang-rt-14-dev
 
-.PHONY: all deps build build-asan build-fuzz test fuzz bench run clean format
+.PHONY: all deps build build-asan build-fuzz test fuzz soak bench run clean format
 
 # Ports of `make run`: istatd's server defaults for stat and HTTP, Graphite's usual 2003.
 RUN_STAT_PORT     ?= 18001
@@ -75,6 +75,13 @@ fuzz: deps build-fuzz
 	@status=0; for target in $$(fuzz/run.sh targets); do \
 	  fuzz/run.sh explore $(FUZZ_BUILD_DIR) $$target $(FUZZ_SECONDS) || status=1; \
 	done; exit $$status
+
+# The kill -9 crash loop of the wire tests at length: 1000 cycles on one store (about 15 minutes);
+# the seed is printed, RINGSTAT_CRASH_SEED=<seed> replays it.
+SOAK_CYCLES ?= 1000
+soak: deps build
+	cd tests/wire && RINGSTAT_BINARY=../../$(BUILD_DIR)/cmd/ringstat RINGSTAT_CRASH_CYCLES=$(SOAK_CYCLES) \
+	  python3 -m unittest -v test_crash_loop
 
 # Builds and runs the daemon in the foreground with a store under ./data; Ctrl-C stops it cleanly.
 run: deps build

@@ -28,6 +28,7 @@
 #include "net/query_service.h"
 #include "net/reactor_metrics.h"
 #include "net/ring.h"
+#include "net/spill_list.h"
 #include "net/uring_page_store.h"
 
 namespace ringstat {
@@ -214,7 +215,6 @@ class Reactor final : public QueryService, public AdminService {
   void until(std::function<bool()> condition);
   void run_waiters();
   bool outbound_drained() const;
-  void drain_inbound_completely(std::function<void()> then);
   void final_checkpoint();
   void shutdown_step();
 
@@ -245,7 +245,7 @@ class Reactor final : public QueryService, public AdminService {
   // Outbound: the slot being filled for each other reactor, and what did not fit.
   std::vector<RemoteBatch*> outbound_;
   std::vector<bool> outbound_blocked_;
-  std::vector<std::vector<SpilledSample>> spill_;
+  std::vector<SpillList<SpilledSample>> spill_;
   std::vector<std::deque<std::function<void(Reactor&)>>> task_overflow_;
   std::vector<bool> doorbell_;
 
@@ -293,6 +293,13 @@ class Reactor final : public QueryService, public AdminService {
   uint32_t ingest_connections_open_ = 0;
   int64_t next_sweep_ms_ = 0;
   std::unique_ptr<ReactorLogLimits> log_limits_;
+
+  // The positional flush barrier (reactor_services.cc) and the order of held receive buffers
+  // (reactor_ingest.cc): a flush waits for what was read before it, never for what came after.
+  bool downstream_blocked() const;  // an outbound queue is full or a local shard is congested
+  void hand_on_read_so_far(std::function<void()> then);
+  void drain_inbound_published_so_far(std::function<void()> then);
+  uint64_t deferred_processed_ = 0;  // held receive buffers processed so far
 };
 
 }  // namespace ringstat

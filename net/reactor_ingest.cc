@@ -15,7 +15,7 @@
 namespace ringstat {
 
 namespace {
-constexpr size_t kMaxMetaEntries = 32;       // `#key value` lines kept per agent connection
+constexpr size_t kMaxMetaEntries = 32;  // `#key value` lines kept per agent connection
 constexpr size_t kMaxMetaValueBytes = 256;
 constexpr size_t kMaxHttpBufferedBytes = 4 << 20;
 }  // namespace
@@ -32,7 +32,12 @@ Reactor::OwnedShard* Reactor::local_shard(uint32_t shard) {
   return slot < 0 ? nullptr : shards_[static_cast<size_t>(slot)].get();
 }
 
-bool Reactor::ingest_blocked() const {
+// A new receive buffer waits behind every buffer already held, whatever its connection: held
+// buffers are then processed in arrival order (Invariant 9), and a `flush` that noted how many
+// were held when it arrived waits for those alone, never for newer ones that overtook them.
+bool Reactor::ingest_blocked() const { return !deferred_.empty() || downstream_blocked(); }
+
+bool Reactor::downstream_blocked() const {
   for (size_t target = 0; target < outbound_blocked_.size(); ++target) {
     if (outbound_blocked_[target]) return true;
   }
@@ -46,7 +51,9 @@ void Reactor::handle_bytes(uint32_t slot, std::string_view bytes) {
   Connection& c = connections_[slot];
   switch (c.kind) {
     case ListenerKind::kStatTcp:
-    case ListenerKind::kGraphiteTcp: ingest_tcp(c, bytes); break;
+    case ListenerKind::kGraphiteTcp:
+      ingest_tcp(c, bytes);
+      break;
     case ListenerKind::kHttp:
       // A request is at most 16 KiB of head and 1 MiB of body; a client that piles up more
       // behind a request still being answered is cut off rather than buffered without end.
@@ -57,9 +64,12 @@ void Reactor::handle_bytes(uint32_t slot, std::string_view bytes) {
       c.input.append(bytes);
       http_input(c);
       break;
-    case ListenerKind::kAdmin: admin_input(c, bytes); break;
+    case ListenerKind::kAdmin:
+      admin_input(c, bytes);
+      break;
     case ListenerKind::kStatUdp:
-    case ListenerKind::kGraphiteUdp: VERIFY(false && "UDP has no connections");
+    case ListenerKind::kGraphiteUdp:
+      VERIFY(false && "UDP has no connections");
   }
 }
 
@@ -68,7 +78,8 @@ void Reactor::ingest_tcp(Connection& c, std::string_view bytes) {
   c.splitter.feed(
       bytes, carry_, [&](std::string_view line) { ingest_line(kind, &c, line); },
       [&](RejectReason reason) {
-        ++metrics_.ingest[static_cast<size_t>(ingest_listener(kind))].rejected[static_cast<size_t>(reason)];
+        ++metrics_.ingest[static_cast<size_t>(ingest_listener(kind))]
+              .rejected[static_cast<size_t>(reason)];
       });
 }
 
@@ -77,7 +88,8 @@ void Reactor::ingest_udp(uint32_t l, std::string_view datagram) {
   split_datagram(
       datagram, [&](std::string_view line) { ingest_line(kind, nullptr, line); },
       [&](RejectReason reason) {
-        ++metrics_.ingest[static_cast<size_t>(ingest_listener(kind))].rejected[static_cast<size_t>(reason)];
+        ++metrics_.ingest[static_cast<size_t>(ingest_listener(kind))]
+              .rejected[static_cast<size_t>(reason)];
       });
 }
 
@@ -91,15 +103,19 @@ void Reactor::ingest_line(ListenerKind kind, Connection* connection, std::string
     return;
   }
   switch (parsed.line.kind) {
-    case LineKind::kEmpty: return;
-    case LineKind::kReserved: ++counters.reserved_lines; return;
+    case LineKind::kEmpty:
+      return;
+    case LineKind::kReserved:
+      ++counters.reserved_lines;
+      return;
     case LineKind::kMeta: {
       ++counters.meta_lines;
       if (connection == nullptr) return;  // UDP senders are not agents (spec GET /?a=)
       const std::string key(parsed.line.meta_key);
       const std::string value(parsed.line.meta_value.substr(0, kMaxMetaValueBytes));
       auto& meta = connection->meta;
-      auto it = std::find_if(meta.begin(), meta.end(), [&](const auto& entry) { return entry.first == key; });
+      auto it = std::find_if(meta.begin(), meta.end(),
+                             [&](const auto& entry) { return entry.first == key; });
       if (it != meta.end()) {
         it->second = value;
       } else if (meta.size() < kMaxMetaEntries) {
@@ -107,7 +123,8 @@ void Reactor::ingest_line(ListenerKind kind, Connection* connection, std::string
       }
       return;
     }
-    case LineKind::kSample: break;
+    case LineKind::kSample:
+      break;
   }
   const SampleFields& sample = parsed.line.sample;
   for_each_counter_name(sample.raw_name, sample.name_syntax, [&](std::string_view name) {
@@ -125,7 +142,8 @@ void Reactor::route_sample(std::string_view name, uint64_t hash, const SampleFie
     OwnedShard& owned = *local_shard(shard);
     if (!owned.batch.add(name, hash, time, sample.bucket, sample.kind, sample.aggregated)) {
       apply_local_batch(owned);
-      const bool added = owned.batch.add(name, hash, time, sample.bucket, sample.kind, sample.aggregated);
+      const bool added =
+          owned.batch.add(name, hash, time, sample.bucket, sample.kind, sample.aggregated);
       VERIFY(added);  // an empty batch takes any valid name
     }
     owned.listeners[owned.batch.samples().size() - 1] = kind;
@@ -134,7 +152,8 @@ void Reactor::route_sample(std::string_view name, uint64_t hash, const SampleFie
   // Samples for another reactor keep their order: once one spilled, every later one spills too.
   if (spill_[owner].empty()) {
     RemoteBatch* slot = outbound_[owner];
-    if (slot != nullptr && slot->batch.add(name, hash, time, sample.bucket, sample.kind, sample.aggregated)) {
+    if (slot != nullptr &&
+        slot->batch.add(name, hash, time, sample.bucket, sample.kind, sample.aggregated)) {
       slot->shards[slot->batch.samples().size() - 1] = shard;
       slot->listeners[slot->batch.samples().size() - 1] = kind;
       return;
@@ -143,7 +162,8 @@ void Reactor::route_sample(std::string_view name, uint64_t hash, const SampleFie
     slot = outbound_[owner] = server_.data_queue(index_, owner).producer_slot();
     if (slot != nullptr) {
       slot->batch.clear();
-      const bool added = slot->batch.add(name, hash, time, sample.bucket, sample.kind, sample.aggregated);
+      const bool added =
+          slot->batch.add(name, hash, time, sample.bucket, sample.kind, sample.aggregated);
       VERIFY(added);
       slot->shards[0] = shard;
       slot->listeners[0] = kind;
@@ -151,8 +171,8 @@ void Reactor::route_sample(std::string_view name, uint64_t hash, const SampleFie
     }
   }
   outbound_blocked_[owner] = true;
-  spill_[owner].push_back(
-      SpilledSample{shard, kind, std::string(name), hash, time, sample.bucket, sample.kind, sample.aggregated});
+  spill_[owner].push_back(SpilledSample{shard, kind, std::string(name), hash, time, sample.bucket,
+                                        sample.kind, sample.aggregated});
 }
 
 bool Reactor::push_remote(uint32_t target) {
@@ -171,7 +191,8 @@ void Reactor::apply_local_batch(OwnedShard& owned) {
   if (samples.empty()) return;
   owned.shard->add_batch(samples, batch_reasons_);
   for (size_t i = 0; i < samples.size(); ++i) {
-    IngestCounters& counters = metrics_.ingest[static_cast<size_t>(ingest_listener(owned.listeners[i]))];
+    IngestCounters& counters =
+        metrics_.ingest[static_cast<size_t>(ingest_listener(owned.listeners[i]))];
     if (batch_reasons_[i]) {
       ++counters.rejected[static_cast<size_t>(*batch_reasons_[i])];
     } else {
@@ -207,7 +228,7 @@ void Reactor::flush_remote_batches() {
       slot->listeners[slot->batch.samples().size() - 1] = s.listener;
       ++moved;
     }
-    spill.erase(spill.begin(), spill.begin() + static_cast<std::ptrdiff_t>(moved));
+    spill.pop_front(moved);
     push_remote(target);
     outbound_blocked_[target] = !spill.empty();
     // Tasks that did not fit earlier.
@@ -278,18 +299,20 @@ bool Reactor::drain_inbound_from(uint32_t source) {
 
 void Reactor::process_deferred() {
   size_t done = 0;
-  while (done < deferred_.size() && !ingest_blocked()) {
+  while (done < deferred_.size() && !downstream_blocked()) {
     const DeferredReceive held = deferred_[done++];
+    ++deferred_processed_;
     if (held.udp) {
       Listener& listener = listeners_[held.connection];
       auto bytes = udp_buffers_->buffer(held.buffer_id, held.length);
-      io_uring_recvmsg_out* out = io_uring_recvmsg_validate(bytes.data(), static_cast<int>(held.length),
-                                                            &listener.udp_header);
+      io_uring_recvmsg_out* out = io_uring_recvmsg_validate(
+          bytes.data(), static_cast<int>(held.length), &listener.udp_header);
       VERIFY(out != nullptr);  // validated when it arrived
-      const auto* payload = static_cast<const char*>(io_uring_recvmsg_payload(out, &listener.udp_header));
+      const auto* payload =
+          static_cast<const char*>(io_uring_recvmsg_payload(out, &listener.udp_header));
       ingest_udp(held.connection, std::string_view(payload, io_uring_recvmsg_payload_length(
-                                                              out, static_cast<int>(held.length),
-                                                              &listener.udp_header)));
+                                                                out, static_cast<int>(held.length),
+                                                                &listener.udp_header)));
       udp_buffers_->recycle(held.buffer_id);
       continue;
     }

@@ -39,9 +39,8 @@ void Reactor::query_counter(std::string name, CounterQuery query,
     ringstat::query_counter(
         *owner.local_shard(shard)->shard, name, hash, query, owner.clock_.now_s(),
         [&owner, origin, done = std::move(done)](CounterQueryOutcome outcome) mutable {
-          owner.post(origin, [done = std::move(done), outcome = std::move(outcome)](Reactor&) mutable {
-            done(std::move(outcome));
-          });
+          owner.post(origin, [done = std::move(done), outcome = std::move(outcome)](
+                                 Reactor&) mutable { done(std::move(outcome)); });
         });
   });
 }
@@ -62,7 +61,8 @@ void Reactor::list_counters(
       [done = std::move(done)](std::vector<Names> parts) {
         Names all;
         for (Names& part : parts) {
-          all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+          all.insert(all.end(), std::make_move_iterator(part.begin()),
+                     std::make_move_iterator(part.end()));
         }
         done(std::move(all));
       });
@@ -75,7 +75,8 @@ void Reactor::agents(std::function<void(std::vector<AgentInfo>)> done) {
         Agents agents;
         const int64_t now = reactor.clock_.now_s();
         for (const Connection& c : reactor.connections_) {
-          if (!c.in_use || (c.kind != ListenerKind::kStatTcp && c.kind != ListenerKind::kGraphiteTcp)) {
+          if (!c.in_use ||
+              (c.kind != ListenerKind::kStatTcp && c.kind != ListenerKind::kGraphiteTcp)) {
             continue;
           }
           agents.push_back(AgentInfo{c.meta, c.peer, true, c.connected_s, now - c.last_activity_s});
@@ -90,7 +91,8 @@ void Reactor::agents(std::function<void(std::vector<AgentInfo>)> done) {
       [done = std::move(done)](std::vector<Agents> parts) {
         Agents all;
         for (Agents& part : parts) {
-          all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+          all.insert(all.end(), std::make_move_iterator(part.begin()),
+                     std::make_move_iterator(part.end()));
         }
         std::stable_sort(all.begin(), all.end(), [](const AgentInfo& a, const AgentInfo& b) {
           return a.connected_s < b.connected_s;
@@ -137,35 +139,81 @@ void Reactor::set_fake_time(int64_t time) {
   refresh_clock();
 }
 
-// `flush`: every sample read before the command is durable and visible. Phase 1 has every reactor
-// hand what it parsed for others to their queues (waiting out back-pressure); phase 2 has every
-// reactor apply its inbound queues and make its shards' logs durable. The phases are ordered, so
-// a sample handed on in phase 1 is in its queue before phase 2 drains it.
+// `flush`: every sample read before the command is durable and visible (spec/http-api.md, admin).
+// The barrier is positional, so samples read after the command never delay it, however fast
+// senders keep streaming. Phase 1: every reactor notes how far the input it had read reaches (the
+// receive buffers it held, then its spill lists) and answers once everything up to there is in
+// the inbound queues of the reactors owning the shards. Phase 2 starts only when all have
+// answered: every reactor notes each inbound queue's published position, applies the queue up to
+// it and waits for its shards' logs to be durable. A congested shard can keep the queue ahead of
+// that position from being applied; the wait is then for pages to be written, never for newer data.
 void Reactor::flush(std::function<void()> done) {
   gather_async(
       [](Reactor& reactor, std::function<void()> reply) {
-        reactor.until([&reactor, reply = std::move(reply)]() {
-          reactor.flush_local_batches();
-          reactor.flush_remote_batches();
-          if (!reactor.outbound_drained()) return false;
-          reply();
-          return true;
-        });
+        reactor.hand_on_read_so_far(std::move(reply));
       },
       [this, done = std::move(done)]() mutable {
         gather_async(
             [](Reactor& reactor, std::function<void()> reply) {
-              reactor.drain_inbound_completely([&reactor, reply = std::move(reply)]() {
+              reactor.drain_inbound_published_so_far([&reactor, reply = std::move(reply)]() {
                 auto remaining = std::make_shared<size_t>(reactor.shards_.size() + 1);
                 auto one_done = [remaining, reply]() {
                   if (--*remaining == 0) reply();
                 };
+                // A WAL position: the log up to its current head, not whatever is added later.
                 reactor.each_local_shard([&](Shard& shard) { shard.when_durable(one_done); });
                 one_done();
               });
             },
             std::move(done));
       });
+}
+
+// Receive buffers are held and processed in arrival order (reactor_ingest.cc), so the ones held
+// now are the next deferred_.size() to be processed. Once they have been, every sample read so far
+// has been parsed: into a local batch, an outbound slot (published by flush_remote_batches) or a
+// spill list, whose current ends are the second mark. Noting the spill ends only then may take in
+// a few samples parsed later in the same pass, never an unbounded stream.
+void Reactor::hand_on_read_so_far(std::function<void()> then) {
+  const uint64_t deferred_mark = deferred_processed_ + deferred_.size();
+  auto spill_marks = std::make_shared<std::vector<uint64_t>>();
+  until([this, deferred_mark, spill_marks, then = std::move(then)]() {
+    flush_local_batches();
+    flush_remote_batches();
+    if (deferred_processed_ < deferred_mark) return false;
+    if (spill_marks->empty()) {
+      for (const auto& spill : spill_) spill_marks->push_back(spill.pushed_total());
+    }
+    for (size_t target = 0; target < spill_.size(); ++target) {
+      if (!spill_[target].handed_on_through((*spill_marks)[target])) return false;
+    }
+    then();
+    return true;
+  });
+}
+
+// Applies each inbound data queue up to the position its producer had published when this was
+// called (what came later may be applied too, but is not waited for), then the local batches.
+void Reactor::drain_inbound_published_so_far(std::function<void()> then) {
+  auto marks = std::make_shared<std::vector<uint64_t>>(reactor_count_, 0);
+  for (uint32_t source = 0; source < reactor_count_; ++source) {
+    if (source != index_)
+      (*marks)[source] = server_.data_queue(source, index_).consumer_published_position();
+  }
+  until([this, marks, then = std::move(then)]() {
+    bool reached = true;
+    for (uint32_t source = 0; source < reactor_count_; ++source) {
+      if (source == index_) continue;
+      drain_inbound_from(source);
+      if (server_.data_queue(source, index_).consumer_released_position() < (*marks)[source]) {
+        reached = false;
+      }
+    }
+    if (!reached) return false;
+    flush_local_batches();
+    then();
+    return true;
+  });
 }
 
 bool Reactor::outbound_drained() const {
@@ -195,19 +243,6 @@ void Reactor::gather_async(std::function<void(Reactor&, std::function<void()>)> 
       });
     });
   }
-}
-
-void Reactor::drain_inbound_completely(std::function<void()> then) {
-  until([this, then = std::move(then)]() {
-    bool empty = true;
-    for (uint32_t source = 0; source < reactor_count_; ++source) {
-      if (source != index_ && !drain_inbound_from(source)) empty = false;
-    }
-    if (!empty) return false;
-    flush_local_batches();
-    then();
-    return true;
-  });
 }
 
 void Reactor::until(std::function<bool()> condition) {
@@ -256,7 +291,8 @@ void Reactor::delete_counters(std::vector<std::string> names,
     std::string name(*normal);
     const uint64_t hash = CounterTable::hash_name(name);
     const uint32_t shard = shard_of(hash);
-    post(owner_of(shard), [name = std::move(name), hash, shard, origin, i, state, finish](Reactor& owner) mutable {
+    post(owner_of(shard), [name = std::move(name), hash, shard, origin, i, state,
+                           finish](Reactor& owner) mutable {
       const bool deleted = owner.local_shard(shard)->shard->delete_counter(name, hash);
       owner.post(origin, [deleted, name = std::move(name), i, state, finish](Reactor&) mutable {
         if (deleted) state->deleted[i] = std::move(name);
@@ -271,7 +307,8 @@ void Reactor::delete_pattern(std::vector<std::string> globs,
   using Names = std::vector<std::string>;
   auto patterns = std::make_shared<std::vector<Glob>>();
   for (const std::string& glob : globs) {
-    if (std::optional<Glob> compiled = Glob::compile(glob)) patterns->push_back(std::move(*compiled));
+    if (std::optional<Glob> compiled = Glob::compile(glob))
+      patterns->push_back(std::move(*compiled));
   }
   gather<Names>(
       [patterns](Reactor& reactor) {
@@ -295,7 +332,8 @@ void Reactor::delete_pattern(std::vector<std::string> globs,
       [done = std::move(done)](std::vector<Names> parts) {
         Names all;
         for (Names& part : parts) {
-          all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+          all.insert(all.end(), std::make_move_iterator(part.begin()),
+                     std::make_move_iterator(part.end()));
         }
         std::sort(all.begin(), all.end());
         done(std::move(all));
@@ -329,8 +367,9 @@ void Reactor::shutdown_step() {
       });
       return;
     }
-    case 1: return;  // waiting for every reactor to drain
-    case 2: {        // checkpoints requested
+    case 1:
+      return;  // waiting for every reactor to drain
+    case 2: {  // checkpoints requested
       if (shards_checkpointed_ < shards_.size()) return;
       if (armed_operations_ > 0) return;
       for (const auto& owned : shards_) {
@@ -343,13 +382,16 @@ void Reactor::shutdown_step() {
       stopped_ = true;
       return;
     }
-    default: return;
+    default:
+      return;
   }
 }
 
 void Reactor::final_checkpoint() {
   shutdown_phase_ = 2;
-  drain_inbound_completely([this] {
+  // Every reactor has stopped reading and handed on all it held (shutdown_step phase 0), so the
+  // positions published now are the end of the input: nothing newer can arrive.
+  drain_inbound_published_so_far([this] {
     for (auto& owned : shards_) {
       const uint32_t shard_id = owned->shard_index;
       owned->shard->checkpoint_for_shutdown([this, shard_id](bool checkpointed) {

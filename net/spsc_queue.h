@@ -52,6 +52,13 @@ class SpscQueue {
   }
 
   bool empty_for_consumer() { return consumer_peek() == nullptr; }
+
+  // Positions count slots since the queue was made, so a barrier can note "everything published
+  // so far" and later see that the consumer has passed it, whatever was published after.
+  // Consumer: slots the producer has published so far.
+  uint64_t consumer_published_position() { return head_.load(std::memory_order_acquire); }
+  // Consumer: slots it has released so far.
+  uint64_t consumer_released_position() const { return tail_.load(std::memory_order_relaxed); }
   size_t capacity() const { return capacity_; }
 
  private:

@@ -162,6 +162,63 @@ class Daemon:
                 return float(line.split(" ")[1])
         return 0.0
 
+    # Waiting for the daemon's state, never for a duration. `flush` covers the samples the daemon
+    # had read before the command, so a test that sends and then flushes first waits until the
+    # daemon has read what it sent.
+    WAIT_DEADLINE_S = 60
+
+    @staticmethod
+    def wait_for(condition, what, deadline_s=WAIT_DEADLINE_S):
+        """Polls `condition()` until it returns true; fails naming `what` after `deadline_s`."""
+        deadline = time.monotonic() + deadline_s
+        pause_s = 0.002
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {what} within {deadline_s} s")
+            time.sleep(pause_s)
+            pause_s = min(pause_s * 2, 0.1)
+
+    @staticmethod
+    def count_lines(data):
+        """Lines in `data` as the daemon frames them: each newline ends one, and a last line
+        without one counts too (TCP at the connection's end, UDP at the datagram's)."""
+        data = data if isinstance(data, bytes) else data.encode()
+        return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+    def metrics(self):
+        """Every sample of GET /metrics, keyed by its name with labels as printed."""
+        _, _, payload = self.request("GET", "/metrics")
+        samples = {}
+        for line in payload.decode().splitlines():
+            if line and not line.startswith("#"):
+                key, _, value = line.rpartition(" ")
+                samples[key] = float(value)
+        return samples
+
+    def lines_read(self, listener):
+        """Lines the daemon has taken off `listener` (stat_tcp, stat_udp, graphite_tcp,
+        graphite_udp): each is either parsed or discarded whole by the framing."""
+        samples = self.metrics()
+        rejected = 'ringstat_samples_rejected_total{listener="%s",reason="%s"}'
+        return (samples.get(f'ringstat_ingest_lines_total{{listener="{listener}"}}', 0)
+                + samples.get(rejected % (listener, "line_too_long"), 0)
+                + samples.get(rejected % (listener, "carry_exhausted"), 0))
+
+    def wait_read(self, listener, lines):
+        """Returns once `listener` has read `lines` lines in all since the daemon started."""
+        self.wait_for(lambda: self.lines_read(listener) >= lines, f"{lines} lines read on {listener}")
+
+    def send_and_wait_read(self, data, port_name="stat", udp=False):
+        """Sends `data` on one TCP connection (or as one UDP datagram) and returns once the
+        daemon has read every line of it."""
+        listener = ("graphite" if port_name == "graphite" else "stat") + ("_udp" if udp else "_tcp")
+        lines = self.lines_read(listener) + self.count_lines(data)
+        if udp:
+            self.send_udp(data, port_name)
+        else:
+            self.send_tcp(data, port_name)
+        self.wait_read(listener, lines)
+
 
 def read_until_closed(connection):
     """Every byte the peer sends until it closes the connection."""

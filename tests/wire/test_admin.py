@@ -15,7 +15,7 @@ class AdminTest(DaemonTestCase):
             self.assertIn(command, text)
 
     def test_stats_has_the_required_keys(self):
-        self.daemon.send_tcp("admin.stats.counter 1\n")
+        self.daemon.send_and_wait_read("admin.stats.counter 1\n")
         self.daemon.flush()
         lines = self.daemon.admin("stats")
         values = dict(line.split("=", 1) for line in lines[:-1])
@@ -30,7 +30,7 @@ class AdminTest(DaemonTestCase):
 
     def test_faketime_moves_the_clock(self):
         self.assertEqual(self.daemon.admin(f"faketime {FAKE_NOW + 1000}")[-1], "ok")
-        self.daemon.send_tcp("admin.later 1\n")
+        self.daemon.send_and_wait_read("admin.later 1\n")
         self.daemon.flush()
         status, body = self.daemon.get_json("/admin.later")
         self.assertEqual(status, 200)
@@ -38,7 +38,7 @@ class AdminTest(DaemonTestCase):
         self.assertEqual(self.daemon.admin(f"faketime {FAKE_NOW}")[-1], "ok")
 
     def test_delete_counters_and_patterns(self):
-        self.daemon.send_tcp("del.a 1\ndel.b 1\ndel.c.x 1\nkeep.me 1\n")
+        self.daemon.send_and_wait_read("del.a 1\ndel.b 1\ndel.c.x 1\nkeep.me 1\n")
         self.daemon.flush()
         lines = self.daemon.admin("delete.ctr del.a,del.nothing")
         self.assertEqual(lines, ["del.a", "ok"])

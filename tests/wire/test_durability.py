@@ -4,7 +4,6 @@ store copied while the daemon runs recovers, and two daemons never share a store
 import shutil
 import signal
 import tempfile
-import time
 import unittest
 
 from daemon import Daemon
@@ -29,9 +28,8 @@ class DurabilityTest(unittest.TestCase):
 
     def test_sigterm_then_restart_keeps_every_sample(self):
         daemon = Daemon(store=self.store).start()
-        daemon.send_tcp("".join(f"durable.term.c{i % 50} {i}\n" for i in range(5000)))
-        daemon.send_tcp("*durable.term.events 5\n")
-        time.sleep(0.5)  # read, not flushed: the graceful stop must keep it anyway
+        daemon.send_and_wait_read("".join(f"durable.term.c{i % 50} {i}\n" for i in range(5000)))
+        daemon.send_and_wait_read("*durable.term.events 5\n")  # read, not flushed: kept anyway
         self.assertEqual(daemon.stop(), 0)
         daemon = self.restart(daemon)
         try:
@@ -42,8 +40,8 @@ class DurabilityTest(unittest.TestCase):
 
     def test_kill_9_keeps_every_committed_sample(self):
         daemon = Daemon(store=self.store).start()
-        daemon.send_tcp("".join(f"durable.kill {i}\n" for i in range(2000)))
-        daemon.flush()  # committed
+        daemon.send_and_wait_read("".join(f"durable.kill {i}\n" for i in range(2000)))
+        daemon.flush()  # covers what was read before it: committed
         daemon.process.send_signal(signal.SIGKILL)
         daemon.process.wait()
         daemon = self.restart(daemon)
@@ -55,7 +53,7 @@ class DurabilityTest(unittest.TestCase):
 
     def test_a_store_copied_while_running_recovers(self):
         daemon = Daemon(store=self.store).start()
-        daemon.send_tcp("".join(f"durable.copy.c{i % 20} {i}\n" for i in range(3000)))
+        daemon.send_and_wait_read("".join(f"durable.copy.c{i % 20} {i}\n" for i in range(3000)))
         daemon.flush()
         copy = tempfile.mkdtemp(prefix="ringstat-copy-")
         shutil.rmtree(copy)

@@ -18,10 +18,10 @@ class HttpTest(DaemonTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.daemon.send_tcp("test.gauge 42\ntest.gauge 58\n*test.events 10\n"
-                            "web.batch 1\nweb.requests.latency 2\n")
+        cls.daemon.send_and_wait_read("test.gauge 42\ntest.gauge 58\n*test.events 10\n"
+                                       "web.batch 1\nweb.requests.latency 2\n")
         lines = "".join(f"ladder {SHIFT + t} 1\n" for t in range(1610, 2580, 10))
-        cls.daemon.send_tcp(lines)
+        cls.daemon.send_and_wait_read(lines)
         cls.daemon.flush()
 
 

@@ -3,7 +3,6 @@ else is lost."""
 
 import os
 import socket
-import time
 import unittest
 
 from daemon import Daemon, DaemonTestCase, read_until_closed
@@ -16,11 +15,11 @@ class RobustnessTest(DaemonTestCase):
         return sum(bucket["data"]["count"] for bucket in body["buckets"])
 
     def test_garbage_bytes_do_not_hurt_other_clients(self):
-        self.daemon.send_tcp(os.urandom(64 * 1024))
-        self.daemon.send_udp(os.urandom(1400))
+        self.daemon.send_and_wait_read(os.urandom(64 * 1024))
+        self.daemon.send_and_wait_read(os.urandom(1400), udp=True)
         self.daemon.send_tcp(os.urandom(4096), "http")
         self.daemon.send_tcp(os.urandom(4096), "admin")
-        self.daemon.send_tcp("robust.after.garbage 1\n")
+        self.daemon.send_and_wait_read("robust.after.garbage 1\n")
         self.daemon.flush()
         self.assertEqual(self.count("robust.after.garbage"), 1)
 
@@ -32,17 +31,19 @@ class RobustnessTest(DaemonTestCase):
             idle.append(c)
         http_idle = socket.create_connection(("127.0.0.1", self.daemon.ports["http"]))
         http_idle.sendall(b"GET /robust HTTP/1.1\r\nHo")
-        self.daemon.send_tcp("robust.live 2\n")
+        self.daemon.send_and_wait_read("robust.live 2\n")
         self.daemon.flush()
         self.assertEqual(self.count("robust.live"), 1)
+        lines = self.daemon.lines_read("stat_tcp") + len(idle)
         for c in idle:
             c.close()
         http_idle.close()
-        time.sleep(0.3)
+        self.daemon.wait_read("stat_tcp", lines)  # each last line counts at EOF
         self.daemon.flush()
         self.assertEqual(self.count("robust.half.open"), 20)  # each last line counts at EOF
 
     def test_a_thousand_connections_at_once(self):
+        lines = self.daemon.lines_read("stat_tcp") + 1000
         connections = []
         for i in range(1000):
             c = socket.create_connection(("127.0.0.1", self.daemon.ports["stat"]))
@@ -51,14 +52,13 @@ class RobustnessTest(DaemonTestCase):
             c.sendall(f"robust.many {i}\n".encode())
         for c in connections:
             c.close()
-        time.sleep(0.5)
+        self.daemon.wait_read("stat_tcp", lines)
         self.daemon.flush()
         self.assertEqual(self.count("robust.many"), 1000)
 
     def test_many_samples_over_many_counters_arrive_exactly(self):
         lines = "".join(f"robust.bulk.c{i % 500} {i}\n" for i in range(100000))
-        with socket.create_connection(("127.0.0.1", self.daemon.ports["stat"])) as c:
-            c.sendall(lines.encode())
+        self.daemon.send_and_wait_read(lines)
         self.daemon.flush()
         status, body = self.daemon.get_json("/?q=robust.bulk.*")
         self.assertEqual(len([n for n in body["matching_names"] if n["is_leaf"]]), 500)
