@@ -6,11 +6,9 @@ root); where mounting is not allowed the test is skipped with the reason."""
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
-import time
 import unittest
 
 from daemon import FAKE_NOW, Daemon
@@ -20,13 +18,7 @@ IMAGE_MB = 256
 
 
 def wait_for(condition, what, deadline_s=DEADLINE_S):
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    Daemon.wait_for(condition, what, deadline_s)
 
 
 def mount_small_filesystem():

@@ -5,7 +5,6 @@ restart from what it wrote."""
 import shutil
 import socket
 import tempfile
-import time
 import unittest
 
 from daemon import FAKE_NOW, Daemon
@@ -14,14 +13,7 @@ DEADLINE_S = 60
 
 
 def wait_for(condition, what, deadline_s=DEADLINE_S):
-    """Polls `condition` until it returns a true value; fails the test naming `what` otherwise."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    Daemon.wait_for(condition, what, deadline_s)
 
 
 def rejected(daemon, reason, listener="stat_tcp"):
