@@ -1,5 +1,5 @@
 // ringstat: the command-line entry point. `ringstat serve` runs the daemon in the foreground
-// (spec/cli.md); exit status 0 after a clean stop, 1 on a runtime failure, 2 on a usage error.
+// (docs/cli.md); exit status 0 after a clean stop, 1 on a runtime failure, 2 on a usage error.
 #include <mimalloc-new-delete.h>  // mimalloc for every allocation of the process
 
 #include <sys/resource.h>

@@ -1,4 +1,4 @@
-// ServeOptions: every setting of `ringstat serve` (spec/cli.md, plus the storage sizes of the
+// ServeOptions: every setting of `ringstat serve` (docs/cli.md, plus the storage sizes of the
 // daemon issue), and parse_command_line, which turns argv and the --config file into those
 // options or into an exit status with the text to print. Start-up code, single-threaded; CLI11
 // stays inside serve_options.cc.
@@ -15,7 +15,7 @@
 
 namespace ringstat {
 
-// Exit statuses of spec/cli.md.
+// Exit statuses of docs/cli.md ("Exit status").
 enum ExitStatus : int {
   kExitOk = 0,
   kExitFailure = 1,  // runtime failure: store in use, port taken, I/O error

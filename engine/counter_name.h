@@ -1,4 +1,4 @@
-// Counter names at ingest and query (spec/ingest.md section 1 "Names"): caret fan-out,
+// Counter names at ingest and query (docs/protocols.md section 1 "Names"): caret fan-out,
 // normalisation and the rejection rules. Single-threaded pure code on the per-sample hot path:
 // no allocation; names are handed out from a small stack buffer. Owned by the ingest parsers;
 // the shard and the query layer call it. Safe to call from any thread.

@@ -1,4 +1,4 @@
-// Glob: the counter-name patterns of `GET /?q=` and `delete.pattern` (spec/http-api.md). `*`
+// Glob: the counter-name patterns of `GET /?q=` and `delete.pattern` (docs/http-api.md). `*`
 // matches any run of characters including dots (possibly empty), `?` one or more characters
 // without a dot, anything else itself; the whole name must match. A compiled Glob is an immutable
 // bit-parallel automaton (linear in the name, never backtracking); single-threaded pure code, and

@@ -1,4 +1,4 @@
-// The Graphite plaintext parser (spec/ingest.md section 2): `path value [timestamp]` in, a
+// The Graphite plaintext parser (docs/protocols.md section 2): `path value [timestamp]` in, a
 // ParsedLine of views into that line (or a RejectReason) out. Single-threaded pure code on the
 // per-sample hot path: no allocation, no locale, no clock.
 #pragma once

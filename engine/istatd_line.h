@@ -1,4 +1,4 @@
-// The istatd line protocol parser (spec/ingest.md section 1): one line in, a ParsedLine of views
+// The istatd line protocol parser (docs/protocols.md section 1): one line in, a ParsedLine of views
 // into that line (or a RejectReason) out. Single-threaded pure code on the per-sample hot path:
 // no allocation, no locale, no clock. Checks that need the clock or the counter (60 s from the
 // future, retention, the counter's kind) belong to the shard, not here.

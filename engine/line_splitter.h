@@ -1,4 +1,4 @@
-// Line framing for the ingest listeners (spec/ingest.md "Limits and bad input"): LineSplitter
+// Line framing for the ingest listeners (docs/protocols.md "Framing"): LineSplitter
 // cuts one TCP connection's byte stream into lines, split_datagram cuts a UDP datagram. Pure and
 // single-threaded: a LineSplitter and its CarryPool belong to one reactor and are never touched
 // from another thread.

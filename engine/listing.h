@@ -1,4 +1,4 @@
-// Listing: the entries of `GET /?q=<pattern>` (spec/http-api.md): every stored counter and every
+// Listing: the entries of `GET /?q=<pattern>` (docs/http-api.md): every stored counter and every
 // dotted prefix of one, once each, sorted by name, filtered by a Glob. Single-threaded pure code;
 // the storage layer gathers the names from every shard and calls it.
 #pragma once

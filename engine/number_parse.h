@@ -1,4 +1,4 @@
-// Number parsing for the ingest line protocols (spec/ingest.md "Values and times", section 2).
+// Number parsing for the ingest line protocols (docs/protocols.md sections 1-2).
 // Single-threaded pure code on the per-sample hot path: std::from_chars only, so no locale, no
 // allocation and no exceptions. Owned by the ingest parsers; safe to call from any thread.
 #pragma once

@@ -1,4 +1,4 @@
-// ParsedLine: what one ingest line (istatd or Graphite, spec/ingest.md sections 1-2) says, as
+// ParsedLine: what one ingest line (istatd or Graphite, docs/protocols.md sections 1-2) says, as
 // views into the caller's line, plus the whitespace field splitter both parsers share.
 // Single-threaded pure code on the per-sample hot path; owned by the ingest parsers.
 #pragma once

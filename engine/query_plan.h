@@ -1,4 +1,4 @@
-// Query parameters and planning for `GET /<counter>` and `POST /*` (spec/http-api.md): validates
+// Query parameters and planning for `GET /<counter>` and `POST /*` (docs/http-api.md): validates
 // start/end/samples/format, then picks the retention level and the cell width of one query.
 // Owned by the query engine; single-threaded pure code (no I/O, no clock: `now` is a parameter),
 // safe to call from any thread.

@@ -1,4 +1,4 @@
-// Reduction of one level's buckets to a query's cells (spec/http-api.md, GET /<counter>): exact
+// Reduction of one level's buckets to a query's cells (docs/http-api.md, GET /<counter>): exact
 // merges into width-aligned cells, gauge gaps omitted, event gaps zero-filled up to now.
 // Single-threaded pure code with no I/O; the storage layer fetches the buckets and calls it.
 #pragma once

@@ -1,5 +1,5 @@
 // RejectReason: why an ingest line or sample was not stored. Every reason is counted per
-// listener and exported by GET /metrics (spec/ingest.md: "Every rejection is counted by reason").
+// listener and exported by GET /metrics (docs/protocols.md section 4 "Rejections").
 // Owned by the ingest parsers (engine/istatd_line.h and friends); plain constexpr data, safe from
 // any thread.
 #pragma once

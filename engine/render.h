@@ -1,4 +1,4 @@
-// Response bodies of the query API (spec/http-api.md): GET /<counter> as JSON or CSV, POST /*,
+// Response bodies of the query API (docs/http-api.md): GET /<counter> as JSON or CSV, POST /*,
 // GET /?q= and the error body, with keys in exactly the spec's order. Pure formatting into a
 // caller's string, single-threaded; the HTTP layer adds status, headers and compression.
 #pragma once

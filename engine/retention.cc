@@ -29,7 +29,7 @@ std::optional<uint64_t> unit_seconds(char unit) {
     case 'd':
       return kSecondsPerDay;
     case 'y':
-      return 365 * kSecondsPerDay;  // spec/ingest.md section 3: y = 365 d
+      return 365 * kSecondsPerDay;  // docs/protocols.md "Retention": y = 365 d
     default:
       return std::nullopt;
   }

@@ -1,5 +1,5 @@
 // Retention: the ordered list of levels a counter aggregates into (finest first), and the parser
-// for the `10s:10d,5m:1y9d,1h:6y12d` syntax of spec/ingest.md section 3. Pure, no I/O.
+// for the `10s:10d,5m:1y9d,1h:6y12d` syntax of docs/protocols.md "Retention". Pure, no I/O.
 #pragma once
 
 #include <string>

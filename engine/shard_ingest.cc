@@ -235,7 +235,7 @@ void Shard::apply_gauge_found(uint32_t id, int64_t time, const Bucket& bucket,
   counter.first_time = std::min(counter.first_time, time);
   for (size_t l = 0; l < counter.level_count; ++l) {
     const RetentionLevel& rl = retention_level(id, l);
-    // Older than this level keeps: dropped for this level only (spec/ingest.md).
+    // Older than this level keeps: dropped for this level only (docs/protocols.md "Gauges").
     if (time < now - static_cast<int64_t>(rl.retention_s)) continue;
     StagedEntry& entry = found[l] != kNoEntry
                              ? staging_.at(found[l])

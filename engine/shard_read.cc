@@ -188,7 +188,7 @@ void Shard::finish_query(uint32_t slot) {
     if (counter.kind == CounterKind::kEvent && job.level > 0) {
       // Coarse event buckets hold one sample per present finest rate; present them with the
       // fixed count interval / finest interval, and min (max) at most (at least) 0 when any
-      // finest bucket was missing (spec/ingest.md section 3).
+      // finest bucket was missing (docs/protocols.md "Event counters").
       const auto fixed = static_cast<uint64_t>(retention_level(job.counter_id, job.level).interval_s /
                                                retention_level(job.counter_id, 0).interval_s);
       for (TimedBucket& timed : result.buckets) {

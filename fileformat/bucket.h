@@ -24,7 +24,7 @@ struct Bucket {
 
   // True when merging `other` would leave the exact, finite range: the count would wrap or the
   // sum or sum of squares would turn infinite. Ingest checks this before it accepts a sample, so
-  // whatever ingest accepts, pages, snapshots and recovery can hold (spec/ingest.md, `overflow`).
+  // whatever ingest accepts, pages, snapshots and recovery can hold (docs/protocols.md, overflow).
   bool merge_would_overflow(const Bucket& other) const {
     if (other.count == 0) return false;
     if (!other.is_finite()) return true;
@@ -67,7 +67,7 @@ struct Bucket {
 
   double avg() const { return count == 0 ? 0 : sum / static_cast<double>(count); }
 
-  // Sample standard deviation, clamped at 0 against rounding; 0 when count < 2 (spec/ingest.md).
+  // Sample standard deviation, clamped at 0 against rounding; 0 if count < 2 (docs/protocols.md).
   double sdev() const {
     if (count < 2) return 0;
     const double n = static_cast<double>(count);

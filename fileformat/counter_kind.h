@@ -1,4 +1,4 @@
-// CounterKind: gauge or event, fixed when a counter is created (spec/ingest.md section 3).
+// CounterKind: gauge or event, fixed when a counter is created (docs/protocols.md "Counter kinds").
 // Stored in pages, WAL records and checkpoints as one byte.
 #pragma once
 

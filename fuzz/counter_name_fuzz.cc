@@ -1,5 +1,5 @@
 // Fuzz target: counter-name fan-out, validation and normalisation (engine/counter_name.h),
-// checked against a plain reference written straight from spec/ingest.md section 1 "Names":
+// checked against a plain reference written straight from docs/protocols.md section 1 "Names":
 // the same verdict, the same names in the same order, each once.
 #include <array>
 #include <cstddef>

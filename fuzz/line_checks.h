@@ -22,7 +22,7 @@ inline bool is_inside(std::string_view part, std::string_view whole) {
   return part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size();
 }
 
-// A stored name (spec/ingest.md section 1 "Names", rules 3 and 4).
+// A stored name (docs/protocols.md section 1 "Names", rules 3 and 4).
 inline void check_stored_name(std::string_view name) {
   VERIFY(!name.empty());
   VERIFY(name.size() <= kMaxNameBytes);

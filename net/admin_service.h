@@ -1,4 +1,4 @@
-// AdminService: what the admin line protocol (spec/http-api.md "Admin port") asks of the daemon.
+// AdminService: what the admin line protocol (docs/http-api.md "Admin port") asks of the daemon.
 // Implemented by the daemon over its reactors; an AdminSession is its only caller. Every method
 // is called on the session's reactor thread, and every `done` callback must run on that same
 // thread, exactly once, possibly before the method returns.

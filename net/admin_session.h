@@ -1,4 +1,4 @@
-// AdminSession: one admin-port connection (spec/http-api.md "Admin port"). Bytes in, text out:
+// AdminSession: one admin-port connection (docs/http-api.md "Admin port"). Bytes in, text out:
 // it frames lines, runs each command against the AdminService one at a time and in order (so a
 // `flush` answers before the `stats` sent after it, and each command sees the effect of the ones
 // before), and keeps the reply text until the connection has sent it. Owned by one reactor and

@@ -1,4 +1,4 @@
-// HttpHandler: the HTTP API of spec/http-api.md. Routes one parsed request to the QueryService,
+// HttpHandler: the HTTP API of docs/http-api.md. Routes one parsed request to the QueryService,
 // renders the answer with engine/render.h and encodes it (status, CORS, compression, HEAD,
 // keep-alive). One per reactor, single-threaded; it must outlive every request it was given,
 // since answers may arrive after handle() returns.

@@ -1,4 +1,4 @@
-// The strict HTTP/1.1 request parser of the HTTP port (spec/http-api.md, RFC 9112): one request
+// The strict HTTP/1.1 request parser of the HTTP port (docs/http-api.md, RFC 9112): one request
 // at a time out of a connection's receive buffer, with the spec's size limits enforced as the
 // bytes arrive. Single-threaded pure code (no I/O, no state between calls); each reactor's
 // connections call it on their own thread.

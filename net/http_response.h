@@ -1,4 +1,4 @@
-// HTTP responses of the HTTP port (spec/http-api.md "Common rules"): the status line, the
+// HTTP responses of the HTTP port (docs/http-api.md "Common rules"): the status line, the
 // headers every response carries (CORS, length, connection), content negotiation of gzip and
 // deflate, and the bytes to send. A ResponseEncoder keeps its zlib streams between responses, so
 // one per reactor; single-threaded.

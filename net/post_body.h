@@ -1,4 +1,4 @@
-// The JSON body of `POST /*` (spec/http-api.md): `{"keys":[...],"start":T0,"stop":T1,
+// The JSON body of `POST /*` (docs/http-api.md "POST /*"): `{"keys":[...],"start":T0,"stop":T1,
 // "maxSamples":N,"compact":bool}` read with nlohmann's SAX interface straight into PostBody,
 // without a document tree and without exceptions. Single-threaded pure code.
 #pragma once

@@ -1,5 +1,5 @@
 // PrometheusWriter: the Prometheus text exposition format 0.0.4 for `GET /metrics`
-// (spec/http-api.md): `# HELP` and `# TYPE` once per family before its samples, escaped label
+// (docs/http-api.md): `# HELP` and `# TYPE` once per family before its samples, escaped label
 // values, `_total` counters, cumulative histograms. Appends to a caller's string; metric and
 // label names are the program's own, so a bad one is a VERIFY. Single-threaded pure code.
 #pragma once

@@ -16,7 +16,7 @@
 
 namespace ringstat {
 
-// One TCP agent of `GET /?a=` (spec/http-api.md).
+// One TCP agent of `GET /?a=` (docs/http-api.md "GET /?a=").
 struct AgentInfo {
   // The connection's `#key value` meta lines, in the order they should appear; keys unique.
   std::vector<std::pair<std::string, std::string>> meta;

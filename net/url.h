@@ -1,5 +1,5 @@
 // The request target of the HTTP API split into a percent-decoded path and query parameters
-// (spec/http-api.md: "Paths and query strings are percent-decoded; `+` in a query string is a
+// (docs/http-api.md "Decoding and output": "percent-decoded (`%XX`); in the query string `+` is a
 // space"). Single-threaded pure code; the HTTP handler calls it once per request.
 #pragma once
 

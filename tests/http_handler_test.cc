@@ -1,4 +1,4 @@
-// The HTTP API of spec/http-api.md through HttpHandler, over real shards: GET /<counter>, HEAD,
+// The HTTP API of docs/http-api.md through HttpHandler, over real shards: GET /<counter>, HEAD,
 // compression, listing, agents, metrics, OPTIONS, routing, 503, 500 and keep-alive.
 #include "net/http_handler.h"
 

@@ -22,7 +22,7 @@ std::string error_of(std::string_view spec) {
 }
 
 TEST_CASE("the default spec parses to 10 s for 10 d, 5 m for 374 d and 1 h for 2202 d") {
-  // y is 365 d (spec/ingest.md section 3): 1y9d = 374 d, 6y12d = 2202 d.
+  // y is 365 d (docs/protocols.md section 3): 1y9d = 374 d, 6y12d = 2202 d.
   const Retention expected{{{10, 10 * kDayS}, {300, 374 * kDayS}, {3600, 2202 * kDayS}}};
   CHECK(parsed(kDefaultRetentionSpec) == expected);
   CHECK(expected.levels[1].retention_s == 32313600);

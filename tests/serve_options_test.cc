@@ -45,7 +45,7 @@ void check_usage_error(std::initializer_list<std::string> args, const std::strin
   CHECK_MESSAGE(line.find(names) != std::string::npos, line);
 }
 
-TEST_CASE("every serve flag has the default of spec/cli.md") {
+TEST_CASE("every serve flag has the default of docs/cli.md") {
   const ServeOptions options = parse_ok({"serve", "--store", "/data"});
   CHECK(options.store_dir == "/data");
   CHECK(options.config_path.empty());

@@ -1,4 +1,4 @@
-// Shard semantics against spec/ingest.md section 3: exact gauge merges at every level, floor
+// Shard semantics against docs/protocols.md section 3: exact gauge merges at every level, floor
 // bucket indices, late and too-old samples, events as rates with fixed coarse counts, kinds fixed
 // at creation; and durability: restart, crash, corrupt pages, expiry, a full disk.
 #include <doctest/doctest.h>

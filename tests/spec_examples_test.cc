@@ -1,4 +1,4 @@
-// The examples of spec/http-api.md, reproduced end to end through the engine: samples into a
+// The examples of docs/http-api.md, reproduced end to end through the engine: samples into a
 // shard, query_counter, and the renderers, compared byte for byte with the spec's text.
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-// AdminClient: ringstat's admin line protocol (spec/http-api.md "Admin port") over one TCP
+// AdminClient: ringstat's admin line protocol (docs/http-api.md "Admin port") over one TCP
 // connection: a command line goes out, its output lines come back ending in `ok`, or one line
 // starting with `huh?` on failure. Used by the loss check for `flush`. One thread per client.
 #pragma once

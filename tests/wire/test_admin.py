@@ -1,4 +1,4 @@
-"""The admin line protocol of spec/http-api.md over the wire."""
+"""The admin line protocol of docs/http-api.md over the wire."""
 
 import socket
 import unittest

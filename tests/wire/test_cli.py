@@ -1,4 +1,4 @@
-"""spec/cli.md: exit statuses and one-line messages, --version, a port in use."""
+"""docs/cli.md: exit statuses and one-line messages, --version, a port in use."""
 
 import socket
 import subprocess

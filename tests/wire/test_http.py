@@ -1,4 +1,4 @@
-"""spec/http-api.md over the wire: the JSON shapes, CSV, listing, POST, compression, CORS,
+"""docs/http-api.md over the wire: the JSON shapes, CSV, listing, POST, compression, CORS,
 keep-alive and every error status. One daemon for the class, fake clock at FAKE_NOW."""
 
 import http.client

@@ -1,4 +1,4 @@
-"""spec/ingest.md over the wire: the istatd line protocol on TCP and UDP, Graphite plaintext,
+"""docs/protocols.md over the wire: the istatd line protocol on TCP and UDP, Graphite plaintext,
 names, values, limits and bad input. One daemon for the class, fake clock at FAKE_NOW."""
 
 import socket
