@@ -158,17 +158,26 @@ class FullDiskTest(unittest.TestCase):
         self.assertEqual(self.metric("ringstat_samples_rejected_total",
                                      {"listener": "stat_tcp", "reason": "store_full"}), refused_before)
 
-        # Full again, then SIGTERM: it exits with what it accepted durable in the log.
+        # Full again, then SIGTERM: it exits with what it accepted durable in the log. New
+        # counters make the snapshot outgrow its slot, so the final checkpoint cannot be written.
         filler = fill(self.mount_point)
-        self.stream(daemon, sent, 50000, counters)
-        sent += 50000
-        wait_for(lambda: self.metric("ringstat_store_failing_shards") > 0, "the disk to fail again")
+        grow_failures = self.metric("ringstat_store_errors_total", {"op": "grow", "errno": "ENOSPC"})
+        first_new = 0
+        while (self.metric("ringstat_store_errors_total", {"op": "grow", "errno": "ENOSPC"}) ==
+               grow_failures):
+            self.assertLess(first_new, 400000, "the snapshot never outgrew its slot")
+            daemon.send_and_wait_read("".join(f"full.n{first_new + i} {FAKE_NOW - 100} 1\n"
+                                              for i in range(20000)))
+            first_new += 20000
         daemon.flush()
         accepted = self.metric("ringstat_samples_accepted_total", {"listener": "stat_tcp"})
         self.assertEqual(daemon.stop(timeout=DEADLINE_S), 0, "".join(daemon.stderr_lines)[-3000:])
+        self.assertIn("final checkpoint could not be written", "".join(daemon.stderr_lines))
         os.unlink(filler)  # a start needs room for its recovery checkpoint
         daemon = self.start()
-        self.assertEqual(self.counts(daemon, counters) + 1, accepted)  # + full.after
+        # Each new counter got one sample; a refused sample created nothing (Invariant 7).
+        accepted_new = self.metric("ringstat_counters") - counters - 1
+        self.assertEqual(self.counts(daemon, counters) + 1 + accepted_new, accepted)
         self.assertEqual(self.metric("ringstat_pages_corrupt_total"), 0)
         self.assertEqual(daemon.stop(), 0)
 
