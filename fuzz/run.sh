@@ -62,15 +62,24 @@ case $mode in
     "$exe" "${inputs[@]}" -max_total_time="$seconds" "${common[@]}"
     rc=$?
     # Minimise: the named seeds stay; of the inputs libFuzzer added (named by their SHA-1), only
-    # those that add coverage to the seeds and to one another are kept.
+    # those that reach an edge the seeds and the others kept do not are kept. Edges, not hit
+    # counts (-use_counters=0): counting them keeps several times the inputs for little gain.
     keep=$(mktemp -d) grown=$(mktemp -d)
     for input in "$corpus"/*; do
       [ -f "$input" ] || continue
-      if [[ $(basename "$input") =~ ^[0-9a-f]{40}$ ]]; then mv "$input" "$grown/"; else cp "$input" "$keep/"; fi
+      if [[ $(basename "$input") =~ ^[0-9a-f]{40}$ ]]; then
+        mv "$input" "$grown/"
+      else
+        cp "$input" "$keep/"
+      fi
     done
     before=$(find "$grown" -type f | wc -l)
-    "$exe" -merge=1 "$keep" "$grown" "${common[@]}" >"$crashes/merge.log" 2>&1 ||
-      { echo "fuzz $name: merge failed, see $crashes/merge.log" >&2; rc=1; cp "$grown"/* "$corpus/" 2>/dev/null; }
+    if ! "$exe" -merge=1 -use_counters=0 "$keep" "$grown" "${common[@]}" >"$crashes/merge.log" 2>&1
+    then
+      echo "fuzz $name: merge failed, see $crashes/merge.log; the found inputs stay unminimised" >&2
+      cp "$grown"/* "$corpus/" 2>/dev/null
+      rc=1
+    fi
     for input in "$keep"/*; do
       [[ $(basename "$input") =~ ^[0-9a-f]{40}$ ]] && cp "$input" "$corpus/"
     done
