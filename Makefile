@@ -50,13 +50,10 @@ $(FUZZ_BUILD_DIR)/build.ninja:
 build: $(BUILD_DIR)/build.ninja
 	ninja -C $(BUILD_DIR) -j $(NINJA_JOBS)
 
-# Only the unit-test executables: the wire tests run against the release build's daemon.
-ASAN_TARGETS = tests/fileformat_tests tests/engine_ingest_tests tests/engine_query_tests \
-               tests/engine_store_tests tests/net_http_tests tests/net_uring_tests \
-               tests/net_cmd_tests tests/bench_tests tests/simulation_tests
-
+# Only the unit-test executables (the `unit_tests` alias of tests/meson.build): the wire tests
+# run against the release build's daemon.
 build-asan: $(ASAN_BUILD_DIR)/build.ninja
-	ninja -C $(ASAN_BUILD_DIR) -j $(NINJA_JOBS) $(ASAN_TARGETS)
+	ninja -C $(ASAN_BUILD_DIR) -j $(NINJA_JOBS) unit_tests
 
 # Only the fuzz targets (alias `fuzz`) and the few objects they link.
 build-fuzz: $(FUZZ_BUILD_DIR)/build.ninja

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/query_plan.h"
+#include "engine/query/query_plan.h"
 
 #ifndef RINGSTAT_VERSION
 #error "meson passes RINGSTAT_VERSION (the project version)"

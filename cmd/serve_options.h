@@ -9,9 +9,9 @@
 #include <string_view>
 #include <variant>
 
-#include "engine/retention.h"
-#include "net/direct_io_mode.h"
-#include "net/log.h"
+#include "engine/ingest/retention.h"
+#include "net/uring/direct_io_mode.h"
+#include "net/process/log.h"
 
 namespace ringstat {
 

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "base/integer_math.h"
+
 namespace ringstat {
 
 struct Bucket {
@@ -85,16 +87,5 @@ struct TimedBucket {
   friend bool operator==(const TimedBucket&, const TimedBucket&) = default;
 };
 
-// Floor division for bucket indices: istatd truncated toward zero and lost data for samples
-// older than a file's epoch. Invariant 1 (docs/architecture.md): index = floor(t / interval).
-constexpr int64_t floor_div(int64_t numerator, int64_t denominator) {
-  int64_t quotient = numerator / denominator;
-  if ((numerator % denominator != 0) && ((numerator < 0) != (denominator < 0))) --quotient;
-  return quotient;
-}
-
-constexpr int64_t ceil_div(int64_t numerator, int64_t denominator) {
-  return -floor_div(-numerator, denominator);
-}
 
 }  // namespace ringstat

@@ -6,7 +6,7 @@
 #include "fileformat/bytes.h"
 #include "fileformat/crc32c.h"
 #include "fileformat/retention_level.h"
-#include "fileformat/verify.h"
+#include "base/verify.h"
 
 namespace ringstat {
 namespace {

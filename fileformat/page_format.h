@@ -11,7 +11,7 @@
 
 #include "fileformat/bucket.h"
 #include "fileformat/counter_kind.h"
-#include "fileformat/result.h"
+#include "base/result.h"
 
 namespace ringstat {
 

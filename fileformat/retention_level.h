@@ -1,5 +1,5 @@
 // RetentionLevel: one `interval:retention` level of a counter, as stored on disk.
-// Plain data; parsing and validation of the spec syntax live in engine/retention.h.
+// Plain data; parsing and validation of the spec syntax live in engine/ingest/retention.h.
 #pragma once
 
 #include <cstdint>

@@ -9,7 +9,7 @@
 #include "fileformat/bytes.h"
 #include "fileformat/crc32c.h"
 #include "fileformat/page_format.h"
-#include "fileformat/verify.h"
+#include "base/verify.h"
 
 namespace ringstat {
 namespace {

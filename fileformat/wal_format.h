@@ -13,7 +13,7 @@
 
 #include "fileformat/bucket.h"
 #include "fileformat/counter_kind.h"
-#include "fileformat/result.h"
+#include "base/result.h"
 #include "fileformat/retention_level.h"
 
 namespace ringstat {

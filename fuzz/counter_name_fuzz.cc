@@ -1,4 +1,4 @@
-// Fuzz target: counter-name fan-out, validation and normalisation (engine/counter_name.h),
+// Fuzz target: counter-name fan-out, validation and normalisation (engine/ingest/counter_name.h),
 // checked against a plain reference written straight from docs/protocols.md section 1 "Names":
 // the same verdict, the same names in the same order, each once.
 #include <array>
@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/counter_name.h"
-#include "fileformat/verify.h"
+#include "engine/ingest/counter_name.h"
+#include "base/verify.h"
 #include "fuzz/fuzz_support.h"
 
 using namespace ringstat;

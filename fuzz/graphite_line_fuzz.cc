@@ -1,4 +1,4 @@
-// Fuzz target: the Graphite plaintext parser (engine/graphite_line.h), fed each line of the input
+// Fuzz target: the Graphite plaintext parser (engine/ingest/graphite_line.h), fed each line of the input
 // the way a UDP datagram is framed. Checks every accepted line's fields (fuzz/line_checks.h):
 // always a gauge, one literal name without `;`, a time > 0 when it has one; and that leading
 // blanks and a trailing '\r' change nothing.
@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include "engine/graphite_line.h"
-#include "engine/line_splitter.h"
-#include "fileformat/verify.h"
+#include "engine/ingest/graphite_line.h"
+#include "engine/ingest/line_splitter.h"
+#include "base/verify.h"
 #include "fuzz/fuzz_support.h"
 #include "fuzz/line_checks.h"
 

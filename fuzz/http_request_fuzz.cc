@@ -1,4 +1,4 @@
-// Fuzz target: the HTTP/1.1 request parser (net/http_request.h). The input is one receive buffer
+// Fuzz target: the HTTP/1.1 request parser (net/http/http_request.h). The input is one receive buffer
 // in a heap block of exactly its size, so AddressSanitizer catches any read past it. Checks the
 // limits (head within kMaxHeaderBytes, body within kMaxBodyBytes), the shape of what it returns,
 // and that bytes arriving in pieces change nothing: a prefix of a complete request is incomplete,
@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "fileformat/verify.h"
+#include "base/verify.h"
 #include "fuzz/fuzz_support.h"
-#include "net/http_request.h"
+#include "net/http/http_request.h"
 
 using namespace ringstat;
 

@@ -1,4 +1,4 @@
-// Fuzz target: the istatd line parser (engine/istatd_line.h), fed each line of the input the way
+// Fuzz target: the istatd line parser (engine/ingest/istatd_line.h), fed each line of the input the way
 // a UDP datagram is framed. Checks every accepted line's fields (fuzz/line_checks.h), that
 // leading blanks and a trailing '\r' change nothing, and that a plain `name value` line means the
 // same to the Graphite parser.
@@ -6,10 +6,10 @@
 #include <cstdint>
 #include <string_view>
 
-#include "engine/graphite_line.h"
-#include "engine/istatd_line.h"
-#include "engine/line_splitter.h"
-#include "fileformat/verify.h"
+#include "engine/ingest/graphite_line.h"
+#include "engine/ingest/istatd_line.h"
+#include "engine/ingest/line_splitter.h"
+#include "base/verify.h"
 #include "fuzz/fuzz_support.h"
 #include "fuzz/line_checks.h"
 

@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/counter_name.h"
-#include "engine/istatd_line.h"
-#include "engine/parsed_line.h"
-#include "fileformat/verify.h"
+#include "engine/ingest/counter_name.h"
+#include "engine/ingest/istatd_line.h"
+#include "engine/ingest/parsed_line.h"
+#include "base/verify.h"
 
 namespace ringstat::fuzz {
 

@@ -15,7 +15,7 @@
 #include "fileformat/bytes.h"
 #include "fileformat/checkpoint_format.h"
 #include "fileformat/page_format.h"
-#include "fileformat/verify.h"
+#include "base/verify.h"
 #include "fileformat/wal_format.h"
 
 using namespace ringstat;

@@ -7,7 +7,7 @@
 #include <span>
 
 #include "fileformat/page_format.h"
-#include "fileformat/verify.h"
+#include "base/verify.h"
 #include "fuzz/fuzz_support.h"
 
 using namespace ringstat;

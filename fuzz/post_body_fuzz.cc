@@ -1,4 +1,4 @@
-// Fuzz target: the `POST /*` JSON body reader (net/post_body.h). Checks the limits (at most
+// Fuzz target: the `POST /*` JSON body reader (net/http/post_body.h). Checks the limits (at most
 // kMaxPostKeys keys, non-negative numbers, one-line errors), that surrounding JSON whitespace
 // changes nothing, and a round trip: an accepted body written back with JsonWriter reads back to
 // the same PostBody.
@@ -7,10 +7,10 @@
 #include <string>
 #include <string_view>
 
-#include "engine/json_writer.h"
-#include "fileformat/verify.h"
+#include "engine/query/json_writer.h"
+#include "base/verify.h"
 #include "fuzz/fuzz_support.h"
-#include "net/post_body.h"
+#include "net/http/post_body.h"
 
 using namespace ringstat;
 

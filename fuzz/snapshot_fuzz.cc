@@ -14,7 +14,7 @@
 
 #include "fileformat/checkpoint_format.h"
 #include "fileformat/crc32c.h"
-#include "fileformat/verify.h"
+#include "base/verify.h"
 #include "fuzz/fuzz_support.h"
 
 using namespace ringstat;

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "fileformat/checkpoint_format.h"
-#include "fileformat/verify.h"
+#include "base/verify.h"
 #include "fuzz/fuzz_support.h"
 
 using namespace ringstat;

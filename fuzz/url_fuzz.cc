@@ -1,4 +1,4 @@
-// Fuzz target: request target splitting and percent-decoding (net/url.h). Checks the limits
+// Fuzz target: request target splitting and percent-decoding (net/http/url.h). Checks the limits
 // (at most kMaxQueryParameters parameters, no decoded NUL byte) and round trips: any byte string
 // without NUL survives percent-encoding and decoding, and a parsed URL written back fully encoded
 // parses to the same path and parameters.
@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "fileformat/verify.h"
+#include "base/verify.h"
 #include "fuzz/fuzz_support.h"
-#include "net/url.h"
+#include "net/http/url.h"
 
 using namespace ringstat;
 

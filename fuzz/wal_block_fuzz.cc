@@ -7,7 +7,7 @@
 #include <variant>
 #include <vector>
 
-#include "fileformat/verify.h"
+#include "base/verify.h"
 #include "fileformat/wal_format.h"
 #include "fuzz/fuzz_support.h"
 

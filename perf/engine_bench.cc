@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/counter_name.h"
-#include "engine/counter_table.h"
-#include "engine/ingest_batch.h"
-#include "engine/istatd_line.h"
-#include "engine/line_splitter.h"
-#include "engine/shard.h"
+#include "engine/ingest/counter_name.h"
+#include "engine/store/counter_table.h"
+#include "engine/store/ingest_batch.h"
+#include "engine/ingest/istatd_line.h"
+#include "engine/ingest/line_splitter.h"
+#include "engine/store/shard.h"
 
 namespace ringstat {
 namespace {

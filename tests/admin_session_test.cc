@@ -1,4 +1,4 @@
-#include "net/admin_session.h"
+#include "net/admin/admin_session.h"
 
 #include <doctest/doctest.h>
 
@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/glob.h"
+#include "engine/query/glob.h"
 
 namespace ringstat {
 namespace {

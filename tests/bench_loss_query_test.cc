@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "net/post_body.h"
+#include "net/http/post_body.h"
 #include "perf/bench/admin_client.h"
 #include "perf/bench/http_client.h"
 #include "perf/bench/loss_check.h"

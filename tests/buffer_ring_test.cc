@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "net/buffer_ring.h"
-#include "net/io_user_data.h"
-#include "net/ring.h"
+#include "net/uring/buffer_ring.h"
+#include "net/uring/io_user_data.h"
+#include "net/uring/ring.h"
 
 namespace ringstat {
 namespace {

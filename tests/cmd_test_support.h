@@ -11,7 +11,7 @@
 #include <sstream>
 #include <string>
 
-#include "fileformat/verify.h"
+#include "base/verify.h"
 
 namespace ringstat::testing {
 

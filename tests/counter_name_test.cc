@@ -1,4 +1,4 @@
-#include "engine/counter_name.h"
+#include "engine/ingest/counter_name.h"
 
 #include <doctest/doctest.h>
 

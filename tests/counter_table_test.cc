@@ -4,7 +4,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "engine/counter_table.h"
+#include "engine/store/counter_table.h"
 
 namespace ringstat {
 namespace {

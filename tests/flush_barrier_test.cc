@@ -1,4 +1,4 @@
-// The positions the admin `flush` barrier notes (net/reactor_services.cc): a spill list's pushed
+// The positions the admin `flush` barrier notes (net/daemon/reactor_services.cc): a spill list's pushed
 // total and an SPSC queue's published position. A position noted at the command is passed once
 // what came before it has been handed on or consumed, whatever was added after it.
 #include <doctest/doctest.h>
@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <thread>
 
-#include "net/spill_list.h"
-#include "net/spsc_queue.h"
+#include "net/daemon/spill_list.h"
+#include "net/daemon/spsc_queue.h"
 
 namespace ringstat {
 namespace {

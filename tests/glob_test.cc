@@ -1,4 +1,4 @@
-#include "engine/glob.h"
+#include "engine/query/glob.h"
 
 #include <doctest/doctest.h>
 

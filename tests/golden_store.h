@@ -3,7 +3,7 @@
 // (tests/make_golden_store.cc) and its test (tests/golden_store_test.cc).
 #pragma once
 
-#include "engine/shard_types.h"
+#include "engine/store/shard_types.h"
 
 namespace ringstat::golden {
 

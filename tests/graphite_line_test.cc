@@ -1,4 +1,4 @@
-#include "engine/graphite_line.h"
+#include "engine/ingest/graphite_line.h"
 
 #include <doctest/doctest.h>
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "net/http_handler.h"
+#include "net/http/http_handler.h"
 #include "tests/http_handler_support.h"
 
 namespace ringstat {

@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "net/http_handler.h"
-#include "net/http_request.h"
+#include "net/http/http_handler.h"
+#include "net/http/http_request.h"
 #include "tests/http_query_service_fake.h"
 #include "tests/http_test_support.h"
 

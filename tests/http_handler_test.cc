@@ -1,12 +1,12 @@
 // The HTTP API of docs/http-api.md through HttpHandler, over real shards: GET /<counter>, HEAD,
 // compression, listing, agents, metrics, OPTIONS, routing, 503, 500 and keep-alive.
-#include "net/http_handler.h"
+#include "net/http/http_handler.h"
 
 #include <doctest/doctest.h>
 
 #include <string>
 
-#include "engine/glob.h"
+#include "engine/query/glob.h"
 #include "fileformat/page_format.h"
 #include "tests/http_handler_support.h"
 

@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include "engine/counter_query.h"
-#include "engine/counter_table.h"
-#include "net/query_service.h"
+#include "engine/store/counter_query.h"
+#include "engine/store/counter_table.h"
+#include "net/http/query_service.h"
 #include "tests/shard_test_support.h"
 
 namespace ringstat::testing {

@@ -1,5 +1,5 @@
 // The strict HTTP/1.1 request parser: framing, limits, keep-alive and every rejection.
-#include "net/http_request.h"
+#include "net/http/http_request.h"
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
 // Response encoding: status line, the headers every response carries, content negotiation,
 // gzip and deflate bodies, HEAD and 204.
-#include "net/http_response.h"
+#include "net/http/http_response.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "engine/istatd_line.h"
+#include "engine/ingest/istatd_line.h"
 
 #include <doctest/doctest.h>
 

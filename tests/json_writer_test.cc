@@ -1,4 +1,4 @@
-#include "engine/json_writer.h"
+#include "engine/query/json_writer.h"
 
 #include <doctest/doctest.h>
 

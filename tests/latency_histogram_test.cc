@@ -1,5 +1,5 @@
 // LatencyHistogram: bucket layout, percentiles within 1/128, merging, the Prometheus bounds.
-#include "net/latency_histogram.h"
+#include "net/http/latency_histogram.h"
 
 #include <doctest/doctest.h>
 

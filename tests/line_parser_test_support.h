@@ -8,7 +8,7 @@
 #include <optional>
 #include <string_view>
 
-#include "engine/parsed_line.h"
+#include "engine/ingest/parsed_line.h"
 
 namespace ringstat::testing {
 

@@ -1,4 +1,4 @@
-#include "engine/line_splitter.h"
+#include "engine/ingest/line_splitter.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "engine/listing.h"
+#include "engine/query/listing.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "net/lock_file.h"
+#include "net/process/lock_file.h"
 
 #include <dirent.h>
 #include <fcntl.h>

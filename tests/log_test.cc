@@ -1,4 +1,4 @@
-#include "net/log.h"
+#include "net/process/log.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -4,9 +4,9 @@
 #include <fstream>
 #include <string>
 
-#include "engine/counter_table.h"
-#include "engine/shard.h"
-#include "engine/sim_page_store.h"
+#include "engine/store/counter_table.h"
+#include "engine/store/shard.h"
+#include "engine/sim/sim_page_store.h"
 #include "tests/golden_store.h"
 
 using namespace ringstat;

@@ -1,4 +1,4 @@
-#include "engine/number_parse.h"
+#include "engine/ingest/number_parse.h"
 
 #include <doctest/doctest.h>
 

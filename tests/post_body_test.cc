@@ -1,5 +1,5 @@
 // The POST /* body: keys, integers, compact, and every error message.
-#include "net/post_body.h"
+#include "net/http/post_body.h"
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,5 @@
 // The Prometheus text format 0.0.4 writer: families, samples, escaping, values, histograms.
-#include "net/prometheus.h"
+#include "net/http/prometheus.h"
 
 #include <doctest/doctest.h>
 

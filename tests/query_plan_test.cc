@@ -1,4 +1,4 @@
-#include "engine/query_plan.h"
+#include "engine/query/query_plan.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "engine/reduce.h"
+#include "engine/query/reduce.h"
 
 #include <doctest/doctest.h>
 

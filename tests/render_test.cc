@@ -1,4 +1,5 @@
-#include "engine/render.h"
+#include "base/iso_time.h"
+#include "engine/query/render.h"
 
 #include <doctest/doctest.h>
 

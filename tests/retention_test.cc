@@ -1,4 +1,4 @@
-#include "engine/retention.h"
+#include "engine/ingest/retention.h"
 
 #include <doctest/doctest.h>
 

@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
-#include "net/io_user_data.h"
-#include "net/ring.h"
-#include "net/uring_compat.h"
+#include "net/uring/io_user_data.h"
+#include "net/uring/ring.h"
+#include "net/uring/uring_compat.h"
 
 namespace ringstat {
 namespace {

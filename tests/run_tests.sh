@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test executable of a release build and of an ASan+UBSan build, sums the doctest
-# test-case counts, and ends with one line `N passed, N failed`. Exit status 1 on any failure.
+# Runs every unit suite tests/meson.build registers, in a release build and in an ASan+UBSan
+# build, sums the doctest test-case counts, and ends with one line `N passed, N failed`. Exit status 1 on any failure.
 # With a third argument, a clang build with -Dfuzz=true, each fuzz target runs too (one test
 # each, RINGSTAT_FUZZ_SECONDS of exploration after its corpus; fuzz/README.md).
 set -u
@@ -67,26 +67,28 @@ run_suite() {  # label, executable, extra doctest args...
   rm -f "$log"
 }
 
-run_suite "fileformat (release)" "$release_dir/tests/fileformat_tests"
-for part in ingest query store; do
-  run_suite "engine $part (release)" "$release_dir/tests/engine_${part}_tests"
+# The unit suites, as tests/meson.build registers them (suite "unit"): name and executable.
+unit_suites() {  # build dir
+  meson introspect "$1" --tests | python3 -c '
+import json, sys
+for test in json.load(sys.stdin):
+    if "unit" in test["suite"] or any(s.endswith(":unit") for s in test["suite"]):
+        print(test["name"], test["cmd"][0])'
+}
+
+for build in "$release_dir" "$asan_dir"; do
+  flavour=release
+  [ "$build" = "$asan_dir" ] && flavour="asan+ubsan"
+  while read -r name exe; do
+    if [ "$name" = simulation ] && [ "$flavour" != release ]; then
+      # Under sanitizers the simulation runs fewer cycles; the release run is the one that must
+      # reach 1000 crash/recovery cycles.
+      RINGSTAT_SIM_CYCLES=200 run_suite "$name ($flavour)" "$exe"
+    else
+      run_suite "$name ($flavour)" "$exe"
+    fi
+  done < <(unit_suites "$build")
 done
-for part in http uring cmd; do
-  run_suite "net $part (release)" "$release_dir/tests/net_${part}_tests"
-done
-run_suite "bench (release)" "$release_dir/tests/bench_tests"
-run_suite "simulation (release)" "$release_dir/tests/simulation_tests"
-run_suite "fileformat (asan+ubsan)" "$asan_dir/tests/fileformat_tests"
-for part in ingest query store; do
-  run_suite "engine $part (asan+ubsan)" "$asan_dir/tests/engine_${part}_tests"
-done
-for part in http uring cmd; do
-  run_suite "net $part (asan+ubsan)" "$asan_dir/tests/net_${part}_tests"
-done
-run_suite "bench (asan+ubsan)" "$asan_dir/tests/bench_tests"
-# The simulation under sanitizers runs fewer cycles (its own default for RINGSTAT_SIM_CYCLES);
-# the release run above is the one that must reach 1000 crash/recovery cycles.
-RINGSTAT_SIM_CYCLES=200 run_suite "simulation (asan+ubsan)" "$asan_dir/tests/simulation_tests"
 
 if [ -n "$fuzz_dir" ]; then run_fuzz_suite "$fuzz_dir"; fi
 

@@ -1,4 +1,4 @@
-#include "net/sd_notify.h"
+#include "net/process/sd_notify.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>

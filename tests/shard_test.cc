@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "engine/retention.h"
+#include "engine/ingest/retention.h"
 #include "fileformat/page_format.h"
 #include "tests/shard_test_support.h"
 

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "engine/sim_page_store.h"
+#include "engine/sim/sim_page_store.h"
 
 namespace ringstat {
 namespace {

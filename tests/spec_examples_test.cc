@@ -4,10 +4,10 @@
 
 #include <string>
 
-#include "engine/counter_query.h"
-#include "engine/glob.h"
-#include "engine/listing.h"
-#include "engine/render.h"
+#include "engine/store/counter_query.h"
+#include "engine/query/glob.h"
+#include "engine/query/listing.h"
+#include "engine/query/render.h"
 #include "tests/shard_test_support.h"
 
 namespace ringstat {

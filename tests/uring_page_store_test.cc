@@ -20,11 +20,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/counter_table.h"
-#include "engine/shard.h"
-#include "net/io_user_data.h"
-#include "net/ring.h"
-#include "net/uring_page_store.h"
+#include "engine/store/counter_table.h"
+#include "engine/store/shard.h"
+#include "net/uring/io_user_data.h"
+#include "net/uring/ring.h"
+#include "net/uring/uring_page_store.h"
 #include "tests/shard_test_support.h"
 
 namespace ringstat {

@@ -1,5 +1,5 @@
 // Request targets: path and query split, percent-decoding, `+`, repeated keys and limits.
-#include "net/url.h"
+#include "net/http/url.h"
 
 #include <doctest/doctest.h>
 

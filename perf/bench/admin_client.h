@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "fileformat/result.h"
+#include "base/result.h"
 #include "perf/bench/tcp_connection.h"
 
 namespace ringstat {

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "fileformat/result.h"
+#include "base/result.h"
 #include "perf/bench/http_response_parser.h"
 #include "perf/bench/tcp_connection.h"
 

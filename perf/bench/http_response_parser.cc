@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "fileformat/verify.h"
+#include "base/verify.h"
 
 namespace ringstat {
 namespace {

@@ -20,7 +20,7 @@ inline constexpr size_t kMaxReplyHeadBytes = 64 * 1024;
 inline constexpr size_t kDefaultMaxReplyBodyBytes = size_t{1} << 30;
 
 // A response as the client saw it. Named HttpReply so it never clashes with the server's
-// HttpResponse in net/http_response.h, which the bench may link.
+// HttpResponse in net/http/http_response.h, which the bench may link.
 struct HttpReply {
   int status = 0;
   std::string reason;

@@ -12,7 +12,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "fileformat/verify.h"
+#include "base/verify.h"
 
 namespace ringstat {
 

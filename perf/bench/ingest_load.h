@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "fileformat/result.h"
+#include "base/result.h"
 #include "perf/bench/line_batch.h"
 #include "perf/bench/workload.h"
 

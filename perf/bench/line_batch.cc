@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "fileformat/verify.h"
+#include "base/verify.h"
 
 namespace ringstat {
 

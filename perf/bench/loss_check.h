@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "fileformat/result.h"
+#include "base/result.h"
 #include "perf/bench/admin_client.h"
 #include "perf/bench/http_client.h"
 #include "perf/bench/workload.h"

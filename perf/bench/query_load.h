@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "fileformat/result.h"
-#include "net/latency_histogram.h"
+#include "base/result.h"
+#include "net/http/latency_histogram.h"
 #include "perf/bench/http_client.h"
 
 namespace ringstat {

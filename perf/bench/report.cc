@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <ctime>
 
-#include "engine/json_writer.h"
+#include "engine/query/json_writer.h"
 
 namespace ringstat {
 

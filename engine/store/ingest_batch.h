@@ -1,0 +1,51 @@
+// IngestBatch: samples bound for one shard, gathered so Shard::add_batch can overlap their cache
+// misses. Names are copied into the batch's own fixed arena, because a caret-expanded name lives
+// only as long as its visit callback. Owned by one reactor; single-threaded; never allocates
+// after construction.
+#pragma once
+
+#include <array>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "engine/ingest/counter_name.h"
+#include "engine/store/shard_types.h"
+#include "base/verify.h"
+
+namespace ringstat {
+
+class IngestBatch {
+ public:
+  static constexpr size_t kMaxSamples = 256;
+  static constexpr size_t kArenaBytes = kMaxSamples * 64;
+
+  IngestBatch() { samples_.reserve(kMaxSamples); }
+
+  // False when the batch has no room for this sample: hand the batch over and clear it first.
+  bool add(std::string_view name, uint64_t hash, std::optional<int64_t> time, const Bucket& bucket,
+           CounterKind kind, bool aggregated) {
+    VERIFY(name.size() <= kMaxNameBytes);
+    if (samples_.size() == kMaxSamples || arena_used_ + name.size() > kArenaBytes) return false;
+    char* copy = arena_.data() + arena_used_;
+    std::memcpy(copy, name.data(), name.size());
+    arena_used_ += name.size();
+    samples_.push_back(IngestSample{{copy, name.size()}, hash, time, bucket, kind, aggregated});
+    return true;
+  }
+
+  std::span<const IngestSample> samples() const { return samples_; }
+  bool empty() const { return samples_.empty(); }
+  void clear() {
+    samples_.clear();
+    arena_used_ = 0;
+  }
+
+ private:
+  std::vector<IngestSample> samples_;
+  std::array<char, kArenaBytes> arena_;
+  size_t arena_used_ = 0;
+};
+
+}  // namespace ringstat

@@ -1,0 +1,255 @@
+// Shard: every counter whose name hashes to it, with their buckets at every retention level,
+// durable through its own write-ahead log, pages and checkpoints on one PageStore. The owner
+// reactor alone calls it (Invariant 2, docs/architecture.md): no locks, no atomics. All I/O is
+// asynchronous; completions come back through on_io_complete() on the same thread.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/store/clock.h"
+#include "engine/store/counter_table.h"
+#include "engine/store/io_buffer_pool.h"
+#include "engine/store/page_allocator.h"
+#include "engine/store/page_store.h"
+#include "engine/ingest/reject_reason.h"
+#include "engine/ingest/retention.h"
+#include "engine/store/shard_types.h"
+#include "engine/store/staging_pool.h"
+#include "engine/store/wal_writer.h"
+#include "fileformat/checkpoint_format.h"
+
+namespace ringstat {
+
+class Shard final : public IoCompletionSink {
+ public:
+  Shard(const ShardConfig& config, PageStore& store, Clock& clock);
+  ~Shard() override;
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  // Opens or creates the store: superblock, snapshot, WAL replay, then a fresh checkpoint.
+  // Asynchronous; ready() turns true when done, or start_error() says why it cannot start.
+  void start();
+  bool ready() const { return phase_ == Phase::kReady; }
+  const std::string& start_error() const { return start_error_; }
+
+  // Ingest one sample for one normalised, valid name. `time` empty means now. The sample is in
+  // the WAL and visible to queries when this returns without a reason.
+  std::optional<RejectReason> add_sample(std::string_view name, uint64_t hash, CounterKind kind,
+                                         std::optional<int64_t> time, const Bucket& bucket,
+                                         bool aggregated);
+  // add_sample for each sample in order, walking the batch in passes that prefetch each step of
+  // the lookup (slot, name, counter, level states, staged buckets) for all samples first, so
+  // the cache misses of a batch overlap instead of queueing. reasons[i] is set for rejections.
+  // Returns the number accepted.
+  size_t add_batch(std::span<const IngestSample> samples,
+                   std::span<std::optional<RejectReason>> reasons);
+  // True while the shard wants its producers to pause (staging or WAL filling up).
+  bool congested() const;
+
+  // Group commit: seal the open WAL block and sync the log.
+  void commit();
+  // commit(), then `done` once every sample accepted before this call is durable.
+  void when_durable(std::function<void()> done);
+  // Writes every staged bucket into pages and takes a checkpoint; `done` when durable.
+  void flush_all(std::function<void()> done);
+  // commit(), then a checkpoint whose cut comes after this call; `done` when it is durable. Staged
+  // buckets stay staged (the snapshot holds them). Graceful shutdown uses it: the next start
+  // replays nothing and loses nothing, without writing every counter's pages first.
+  void checkpoint_now(std::function<void()> done);
+  // Graceful shutdown: checkpoint_now(), but when the checkpoint cannot be written (a full disk)
+  // it settles for making the log durable, which the next start replays. `done(true)` after a
+  // checkpoint, `done(false)` when only the log is durable.
+  void checkpoint_for_shutdown(std::function<void(bool checkpointed)> done);
+
+  // Periodic work: event finalisation, retention expiry, page flushes, checkpoints.
+  void tick();
+
+  // Buckets of one counter at one level for bucket times in [start, end), in presentation form
+  // (event rates, fixed event counts), sorted by time. Asynchronous: reads pages.
+  void read_level(std::string_view name, uint64_t hash, size_t level, int64_t start, int64_t end,
+                  std::function<void(LevelRead)> done);
+  // The counter's kind, retention levels and first sample time, if it exists.
+  std::optional<CounterInfo> counter_info(std::string_view name, uint64_t hash) const;
+
+  // Deletes a counter and its data; false when it does not exist.
+  bool delete_counter(std::string_view name, uint64_t hash);
+  template <class Visit>
+  void for_each_counter(Visit&& visit) const {
+    for (uint32_t id = 0; id < counters_.size(); ++id) {
+      if (counters_[id].live) visit(table_.name(id), counters_[id].kind);
+    }
+  }
+
+  ShardStats stats() const;
+  // The I/O buffer pool's memory, for a PageStore that registers it with the kernel.
+  std::span<std::byte> io_buffer_memory() { return buffers_.memory(); }
+  uint32_t counter_count() const { return table_.size(); }
+  bool idle() const;  // nothing in flight (tests and shutdown)
+
+  void on_io_complete(uint64_t tag, int result) override;
+
+ private:
+  enum class Phase : uint8_t { kNew, kRecovering, kReady, kFailed };
+  static constexpr uint32_t kNoJob = UINT32_MAX;
+
+  // What ingest touches of a counter level, 16 bytes so a counter's levels share a cache line;
+  // the page map, which only flushes, reads and checkpoints need, lives apart (PageMap).
+  struct LevelState {
+    uint32_t staged_head = kNoEntry;
+    uint32_t staged_final = 0;  // staged entries a page flush may take now
+    uint32_t flush_job = kNoJob;
+    bool queued = false;
+  };
+  struct PageMap {
+    int64_t first_page_number = 0;
+    std::vector<uint32_t> disk_pages;  // page-file page of page number first + i; 0 = none
+  };
+  struct Counter {
+    uint32_t first_level = 0;
+    uint32_t generation = 0;
+    int64_t first_time = 0;
+    int64_t finalized_through = INT64_MIN;  // events: newest finest bucket index made final
+    uint8_t level_count = 0;
+    CounterKind kind = CounterKind::kGauge;
+    uint8_t retention_slot = 0;
+    bool live = false;
+    bool event_pending = false;  // in event_pending_: has raw finest buckets
+  };
+  struct FlushJob;
+  struct QueryJob;
+  struct Checkpoint;
+  struct Recovery;
+
+  // shard_ingest.cc
+  uint32_t create_counter(std::string_view name, uint64_t hash, CounterKind kind,
+                          uint8_t retention_slot, uint32_t id);
+  void apply_gauge(uint32_t id, int64_t time, const Bucket& bucket);
+  void apply_gauge_found(uint32_t id, int64_t time, const Bucket& bucket,
+                         const uint32_t (&found)[kMaxRetentionLevels]);
+  // Each level's staged entry for the bucket holding `time`, or kNoEntry (none yet, or the level
+  // does not keep that time).
+  void find_gauge_entries(uint32_t id, int64_t time, uint32_t (&found)[kMaxRetentionLevels]) const;
+  uint32_t find_staged_entry(uint32_t id, size_t level_index, int64_t index) const;
+  StagedEntry& new_staged_entry(uint32_t id, size_t level_index, int64_t index, bool raw);
+  static bool event_sum_fits(const Retention& retention, double raw_sum);
+  void apply_event_raw(uint32_t id, int64_t time, double value);
+  StagedEntry& staged_entry_for(uint32_t id, size_t level, int64_t index, bool raw);
+  void finalize_events(int64_t now);
+  bool finalize_counter_events(uint32_t id, int64_t now);
+  void remove_counter(uint32_t id);
+  bool event_bucket_final(const Counter& counter, int64_t index, int64_t now) const;
+  uint8_t retention_slot_for(const Retention& retention);
+  LevelState& level(uint32_t id, size_t level_index);
+  const LevelState& level(uint32_t id, size_t level_index) const;
+  PageMap& page_map(uint32_t id, size_t level_index);
+  const PageMap& page_map(uint32_t id, size_t level_index) const;
+  const RetentionLevel& retention_level(uint32_t id, size_t level_index) const;
+
+  // shard_flush.cc
+  void note_staged(uint32_t id, size_t level_index);
+  void pump_flushes(bool force);
+  bool start_flush(uint32_t id, size_t level_index);
+  void on_flush_read(uint32_t job, int result);
+  void write_flush_page(uint32_t job);
+  void on_flush_write(uint32_t job, int result);
+  void finish_flush(uint32_t job);
+  void on_grow(int result);
+  void expire_some(int64_t now);
+  void expire_counter(uint32_t id, int64_t now);
+  void set_disk_page(PageMap& map, int64_t page_number, uint32_t disk_page);
+  uint32_t disk_page(const PageMap& map, int64_t page_number) const;
+  uint32_t buffers_for_jobs() const;
+
+  // shard_read.cc
+  void issue_query_reads(uint32_t job);
+  void on_query_read(uint64_t payload, int result);
+  void finish_query(uint32_t job);
+  void release_if_unpinned();
+
+  // shard_checkpoint.cc
+  void begin_checkpoint();
+  void on_checkpoint_io(uint64_t step, int result);
+  void checkpoint_failed(int result);
+  void checkpoint_durable();
+  bool checkpoint_wanted() const;
+  bool idle_for_flush_all() const;
+  SnapshotCounter snapshot_counter(uint32_t id) const;
+
+  // shard_recovery.cc
+  void on_recovery_io(uint64_t step, int result);
+  void initialise_fresh_store();
+  void read_superblocks();
+  void load_snapshot();
+  void replay_wal_from(uint64_t sequence);
+  bool replay_block(std::span<const std::byte, kWalBlockBytes> block, uint64_t sequence);
+  void finish_recovery();
+  void continue_replay();
+  bool replay_paused_for_flushes();
+  void fail_start(std::string message);
+  Status restore_counter(const SnapshotCounter& snapshot);
+
+  ShardConfig config_;
+  PageStore& store_;
+  Clock& clock_;
+  IoBufferPool buffers_;
+  StoreHealth health_;  // before wal_, which reports to it
+  WalWriter wal_;
+  CounterTable table_;
+  StagingPool staging_;
+  PageAllocator allocator_;
+  std::vector<Counter> counters_;
+  std::vector<LevelState> levels_;
+  std::vector<PageMap> page_maps_;  // parallel to levels_
+  std::vector<Retention> retentions_;  // by retention slot
+  uint8_t config_retention_slot_ = 0;
+  uint32_t next_counter_id_ = 0;
+  uint64_t next_write_sequence_ = 1;
+  std::vector<uint32_t> event_pending_;
+
+  std::vector<FlushJob> flush_jobs_;
+  std::vector<uint32_t> free_flush_jobs_;
+  std::vector<std::pair<uint32_t, uint8_t>> flush_queue_;
+  std::vector<uint32_t> jobs_waiting_for_space_;
+  bool growing_pages_ = false;
+  uint32_t pressure_hand_ = 0;
+  uint32_t expiry_hand_ = 0;
+
+  std::vector<QueryJob> query_jobs_;
+  std::vector<uint32_t> free_query_jobs_;
+  // Reads that found every query job busy, started in order as jobs finish.
+  struct PendingRead {
+    std::string name;
+    uint64_t hash;
+    size_t level;
+    int64_t start;
+    int64_t end;
+    std::function<void(LevelRead)> done;
+  };
+  std::deque<PendingRead> pending_reads_;
+  uint32_t queries_in_flight_ = 0;
+  bool release_pending_ = false;
+
+  std::unique_ptr<Checkpoint> checkpoint_;  // the checkpoint in progress, if any
+  uint64_t checkpoint_sequence_ = 0;
+  uint8_t snapshot_slot_ = 1;  // slot of the last durable snapshot
+  std::vector<std::function<void()>> checkpoint_waiters_;
+  bool flush_all_pending_ = false;  // waiters want staged buckets in pages before the checkpoint
+
+  std::function<void(bool)> shutdown_done_;  // checkpoint_for_shutdown() in progress
+
+  std::unique_ptr<Recovery> recovery_;
+  Phase phase_ = Phase::kNew;
+  std::string start_error_;
+  ShardStats stats_;
+};
+
+}  // namespace ringstat

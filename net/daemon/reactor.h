@@ -1,0 +1,305 @@
+// Reactor: one thread pinned to one core with its own io_uring, doing that core's socket receives,
+// its shards' file I/O, and its share of queries (docs/architecture.md, section 3). It owns its
+// shards outright (Invariant 2): samples parsed here for another reactor's shard travel through
+// an SPSC queue with one MSG_RING doorbell per batch. Everything in a Reactor is touched only by
+// its own thread, except the inbound queues (consumer side) and ring_fd(), which is immutable once
+// start-up has passed the recovery barrier.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <liburing.h>
+
+#include "engine/store/clock.h"
+#include "engine/store/ingest_batch.h"
+#include "engine/ingest/line_splitter.h"
+#include "engine/store/shard.h"
+#include "net/admin/admin_service.h"
+#include "net/uring/buffer_ring.h"
+#include "net/daemon/cross_reactor.h"
+#include "net/http/query_service.h"
+#include "net/daemon/reactor_metrics.h"
+#include "net/uring/ring.h"
+#include "net/daemon/spill_list.h"
+#include "net/uring/uring_page_store.h"
+
+namespace ringstat {
+
+class Server;
+class AdminSession;
+struct OfflineAgent;
+struct ReactorLogLimits;
+class HttpHandler;
+class HttpConnection;
+
+// The clock a reactor's shards read: the real clock, refreshed once per loop pass (a sample's
+// "now" is then at most one pass stale), or the server's fake time (--fake-time, admin faketime).
+class ReactorClock final : public Clock {
+ public:
+  int64_t now_s() const override { return now_s_; }
+  void set(int64_t now_s) { now_s_ = now_s; }
+
+ private:
+  int64_t now_s_ = 0;
+};
+
+enum class ListenerKind : uint8_t {
+  kStatTcp,
+  kStatUdp,
+  kGraphiteTcp,
+  kGraphiteUdp,
+  kHttp,
+  kAdmin,
+};
+
+class Reactor final : public QueryService, public AdminService {
+ public:
+  Reactor(Server& server, uint32_t index);
+  ~Reactor() override;
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  // The thread body: start-up (ring, shards, recovery, listeners) in step with the server, then the
+  // loop until shutdown completes.
+  void run();
+
+  uint32_t index() const { return index_; }
+  int ring_fd() const { return ring_fd_; }
+
+  // Runs `task` on reactor `target`'s thread (this reactor's own included). Call only on this
+  // reactor's thread.
+  void post(uint32_t target, std::function<void(Reactor&)> task);
+
+  // Runs `work` on every reactor; their results come back here, in reactor order, to `done`.
+  template <class T>
+  void gather(std::function<T(Reactor&)> work, std::function<void(std::vector<T>)> done) {
+    struct State {
+      std::vector<T> results;
+      uint32_t remaining = 0;
+      std::function<void(std::vector<T>)> done;
+    };
+    auto state = std::make_shared<State>();
+    state->results.resize(reactor_count_);
+    state->remaining = reactor_count_;
+    state->done = std::move(done);
+    const uint32_t origin = index_;
+    for (uint32_t target = 0; target < reactor_count_; ++target) {
+      post(target, [work, state, origin, target](Reactor& reactor) {
+        T result = work(reactor);
+        reactor.post(origin, [state, target, result = std::move(result)](Reactor&) mutable {
+          state->results[target] = std::move(result);
+          if (--state->remaining == 0) state->done(std::move(state->results));
+        });
+      });
+    }
+  }
+  // Like gather, but each reactor answers by calling its `reply` whenever it is ready.
+  void gather_async(std::function<void(Reactor&, std::function<void()>)> work,
+                    std::function<void()> done);
+
+  // QueryService (HTTP), running on this reactor's thread.
+  int64_t now() const override { return clock_.now_s(); }
+  bool has_store() const override { return true; }
+  void query_counter(std::string name, CounterQuery query,
+                     std::function<void(CounterQueryOutcome)> done) override;
+  void list_counters(
+      std::function<void(std::vector<std::pair<std::string, CounterKind>>)> done) override;
+  void agents(std::function<void(std::vector<AgentInfo>)> done) override;
+  void metrics(std::function<void(std::string)> done) override;
+  const Retention& default_retention() const override;
+
+  // AdminService (admin port), running on this reactor's thread.
+  void stats(std::function<void(std::vector<std::pair<std::string, std::string>>)> done) override;
+  void flush(std::function<void()> done) override;
+  bool fake_time_enabled() const override;
+  void set_fake_time(int64_t time) override;
+  void delete_counters(std::vector<std::string> names,
+                       std::function<void(std::vector<std::string>)> done) override;
+  void delete_pattern(std::vector<std::string> globs,
+                      std::function<void(std::vector<std::string>)> done) override;
+
+ private:
+  friend class Server;
+  struct OwnedShard;
+  struct Listener;
+  struct Connection;
+  // A sample for another reactor that did not fit its queue: the rest of a buffer, in order.
+  struct SpilledSample {
+    uint32_t shard = 0;
+    ListenerKind listener = ListenerKind::kStatTcp;
+    std::string name;
+    uint64_t hash = 0;
+    std::optional<int64_t> time;
+    Bucket bucket;
+    CounterKind kind = CounterKind::kGauge;
+    bool aggregated = false;
+  };
+  struct DeferredReceive {
+    uint32_t connection = 0;  // slot (TCP) or listener index (UDP)
+    uint32_t generation = 0;
+    uint16_t buffer_id = 0;
+    uint32_t length = 0;
+    bool udp = false;
+  };
+
+  // reactor.cc: start-up, loop, dispatch, timers.
+  bool start_ring();
+  bool open_shards();
+  bool recover_shards();
+  bool open_listeners();
+  void loop();
+  void teardown();
+  void abandon_startup();
+  void pass();
+  void dispatch(const io_uring_cqe& cqe);
+  void run_timers();
+  void refresh_clock();
+  void send_doorbells();
+  int64_t wall_ms() const;
+  void begin_shutdown();
+
+  // reactor_sockets.cc: listeners, connections, receives, sends.
+  void arm_accept(uint32_t listener);
+  void on_accept(uint32_t listener, const io_uring_cqe& cqe);
+  void arm_receive(uint32_t slot);
+  void arm_udp_receive(uint32_t listener);
+  void on_receive(uint32_t slot, uint32_t generation, const io_uring_cqe& cqe);
+  void on_udp_receive(uint32_t listener, const io_uring_cqe& cqe);
+  void rearm_starved_receives();
+  void send_pending(uint32_t slot);
+  void on_send(uint32_t slot, uint32_t generation, const io_uring_cqe& cqe);
+  void close_connection(uint32_t slot);
+  void finish_close(uint32_t slot);
+  Connection* connection(uint32_t slot, uint32_t generation);
+  void stop_listening();
+  void handle_bytes(uint32_t slot, std::string_view bytes);
+  void maybe_finish_input(uint32_t slot);
+  uint64_t receive_user_data(uint32_t slot) const;
+
+  // reactor_ingest.cc: lines to samples to shards, local and remote.
+  bool ingest_blocked() const;
+  void ingest_tcp(Connection& connection, std::string_view bytes);
+  void ingest_udp(uint32_t listener, std::string_view datagram);
+  void ingest_line(ListenerKind kind, Connection* connection, std::string_view line);
+  void route_sample(std::string_view name, uint64_t hash, const SampleFields& sample,
+                    ListenerKind kind);
+  void flush_local_batches();
+  void flush_remote_batches();
+  bool push_remote(uint32_t target);
+  void drain_inbound();
+  bool drain_inbound_from(uint32_t source);
+  void process_deferred();
+  void apply_local_batch(OwnedShard& shard);
+  OwnedShard* local_shard(uint32_t shard);
+  uint32_t shard_of(uint64_t hash) const;
+  uint32_t owner_of(uint32_t shard) const;
+
+  // reactor_protocols.cc: HTTP and admin connections.
+  void http_input(Connection& connection);
+  void admin_input(Connection& connection, std::string_view bytes);
+
+  // reactor_services.cc: fan-out helpers, waiting, shutdown.
+  void each_local_shard(const std::function<void(Shard&)>& visit);
+  void commit_all();
+  void tick_all();
+  MetricsSnapshot snapshot() const;
+  // Runs `condition` now and then once per pass until it returns true.
+  void until(std::function<bool()> condition);
+  void run_waiters();
+  bool outbound_drained() const;
+  void final_checkpoint();
+  void shutdown_step();
+
+  // reactor_store_health.cc: store failures logged once per episode and rate-limited.
+  void report_store_health();
+
+  Server& server_;
+  const uint32_t index_;
+  const uint32_t reactor_count_;
+  int ring_fd_ = -1;
+  std::unique_ptr<Ring> ring_;
+  std::unique_ptr<BufferRing> tcp_buffers_;
+  std::unique_ptr<BufferRing> udp_buffers_;
+  ReactorClock clock_;
+  CarryPool carry_;
+
+  std::vector<std::unique_ptr<OwnedShard>> shards_;
+  std::vector<int32_t> local_slot_of_shard_;  // global shard -> index in shards_, or -1
+
+  std::vector<Listener> listeners_;
+  std::vector<Connection> connections_;
+  std::vector<uint32_t> free_connections_;
+  uint32_t open_connections_ = 0;
+  std::vector<DeferredReceive> deferred_;
+  std::vector<uint32_t> starved_receives_;  // connection slots whose multishot ended on ENOBUFS
+  std::vector<uint32_t> starved_udp_;
+
+  // Outbound: the slot being filled for each other reactor, and what did not fit.
+  std::vector<RemoteBatch*> outbound_;
+  std::vector<bool> outbound_blocked_;
+  std::vector<SpillList<SpilledSample>> spill_;
+  std::vector<std::deque<std::function<void(Reactor&)>>> task_overflow_;
+  std::vector<bool> doorbell_;
+
+  std::unique_ptr<HttpHandler> http_handler_;
+  ReactorMetrics metrics_;
+  std::optional<RejectReason> batch_reasons_[IngestBatch::kMaxSamples];
+
+  std::deque<OfflineAgent> offline_agents_;  // in closing order, oldest first
+  std::string bind_error_;
+  uint32_t armed_operations_ = 0;  // multishots and sends whose final completion is pending
+
+  // What was last said in the log about each local shard's store (reactor_store_health.cc).
+  struct StoreReport {
+    uint64_t errors_logged = 0;
+    int64_t logged_ms = 0;
+    bool failing = false;
+  };
+  std::vector<StoreReport> store_reports_;
+  std::vector<std::function<bool()>> waiters_;
+  size_t shards_checkpointed_ = 0;
+
+  int64_t next_commit_ms_ = 0;
+  int64_t next_tick_ms_ = 0;
+  bool stop_broadcast_ = false;  // reactor 0: the shutdown was sent to every reactor
+  bool stopping_ = false;
+  int shutdown_phase_ = 0;
+  uint32_t drained_reactors_ = 0;  // reactor 0: reactors that have drained their input
+  bool stopped_ = false;
+
+  // Hostile input (reactor_sockets.cc, reactor_protocols.cc; docs/architecture.md, "Hostile
+  // input"): HTTP and admin receive into their own buffer ring, so ingest back-pressure holding
+  // every ingest buffer cannot silence them; accepts back off when descriptors run out; ingest
+  // connections stay within a share of the open-file limit; HTTP and admin connections have
+  // deadlines, swept once a second.
+  BufferRing& receive_buffers(ListenerKind kind);
+  void take_connection(uint32_t listener, int fd);
+  void back_off_accepts(uint32_t listener, int error);
+  void resume_accepts(int64_t now_ms);
+  uint32_t ingest_connection_budget() const;
+  void refresh_deadline(Connection& connection);
+  void sweep_deadlines(int64_t now_ms);
+  void count_admin_rejection(Connection& connection, bool rejected_before);
+  std::unique_ptr<BufferRing> service_buffers_;
+  uint32_t ingest_connections_max_ = 0;
+  uint32_t ingest_connections_open_ = 0;
+  int64_t next_sweep_ms_ = 0;
+  std::unique_ptr<ReactorLogLimits> log_limits_;
+
+  // The positional flush barrier (reactor_services.cc) and the order of held receive buffers
+  // (reactor_ingest.cc): a flush waits for what was read before it, never for what came after.
+  bool downstream_blocked() const;  // an outbound queue is full or a local shard is congested
+  void hand_on_read_so_far(std::function<void()> then);
+  void drain_inbound_published_so_far(std::function<void()> then);
+  uint64_t deferred_processed_ = 0;  // held receive buffers processed so far
+};
+
+}  // namespace ringstat
