@@ -10,7 +10,7 @@ NINJA_JOBS     ?= $(shell nproc)
 # Debian 12 packages the build, the tests and the benchmarks need.
 DEB_PACKAGES = g++ meson ninja-build pkg-config cmake liburing-dev libmimalloc-dev doctest-dev \
                libcli11-dev libbenchmark-dev zlib1g-dev libxxhash-dev nlohmann-json3-dev python3 \
-               netcat-openbsd e2fsprogs
+               netcat-openbsd e2fsprogs clang-format-14
 # clang and its ASan/UBSan/libFuzzer runtimes, for the fuzz targets (fuzz/README.md).
 DEB_FUZZ_PACKAGES = clang-14 libclang-rt-14-dev
 
@@ -97,8 +97,9 @@ run: deps build
 # `make bench`: perf/bench.mk (the engine micro-benchmark, then perf/compare.sh).
 include perf/bench.mk
 
+# The pinned formatter; tests/check_format.sh fails `make test` on any difference.
 format:
-	clang-format -i $$(git ls-files '*.h' '*.cc')
+	clang-format-14 -i $$(git ls-files '*.h' '*.cc')
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR)

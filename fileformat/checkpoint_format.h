@@ -16,12 +16,13 @@
 #include "fileformat/counter_kind.h"
 #include "base/result.h"
 #include "fileformat/retention_level.h"
+#include "fileformat/block.h"
 
 namespace ringstat {
 
 inline constexpr size_t kSuperblockBytes = 4096;
 inline constexpr uint16_t kSuperblockFormatVersion = 1;
-inline constexpr size_t kSnapshotBlockBytes = 4096;
+inline constexpr size_t kSnapshotBlockBytes = kBlockBytes;
 inline constexpr size_t kSnapshotBlockHeaderBytes = 32;
 inline constexpr size_t kSnapshotPayloadBytes = kSnapshotBlockBytes - kSnapshotBlockHeaderBytes;
 inline constexpr uint16_t kSnapshotFormatVersion = 1;

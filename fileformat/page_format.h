@@ -12,10 +12,11 @@
 #include "fileformat/bucket.h"
 #include "fileformat/counter_kind.h"
 #include "base/result.h"
+#include "fileformat/block.h"
 
 namespace ringstat {
 
-inline constexpr size_t kPageBytes = 4096;
+inline constexpr size_t kPageBytes = kBlockBytes;
 inline constexpr size_t kPageHeaderBytes = 56;
 inline constexpr size_t kBucketRecordBytes = 40;
 inline constexpr size_t kBucketsPerPage = 101;

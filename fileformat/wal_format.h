@@ -15,10 +15,11 @@
 #include "fileformat/counter_kind.h"
 #include "base/result.h"
 #include "fileformat/retention_level.h"
+#include "fileformat/block.h"
 
 namespace ringstat {
 
-inline constexpr size_t kWalBlockBytes = 4096;
+inline constexpr size_t kWalBlockBytes = kBlockBytes;
 inline constexpr size_t kWalBlockHeaderBytes = 32;
 inline constexpr size_t kWalPayloadBytes = kWalBlockBytes - kWalBlockHeaderBytes;  // 4064
 inline constexpr uint16_t kWalFormatVersion = 1;

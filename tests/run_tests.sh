@@ -11,12 +11,13 @@ passed=0
 failed=0
 status=0
 
-run_python_suite() {  # label, script: prints the doctest-style summary line itself
-  local label=$1 script=$2
+run_script_suite() {  # label, command...: the command prints the doctest-style summary line itself
+  local label=$1
+  shift
   local log
   log=$(mktemp)
   echo "== $label"
-  python3 "$script" >"$log" 2>&1
+  "$@" >"$log" 2>&1
   local rc=$?
   local summary
   summary=$(grep -E '^\[doctest\] test cases:' "$log" | tail -n 1)
@@ -90,10 +91,15 @@ for build in "$release_dir" "$asan_dir"; do
   done < <(unit_suites "$build")
 done
 
+# Rules of the code base: every numbered invariant cited, every file formatted.
+run_script_suite "invariants cited" python3 tests/check_invariants.py
+run_script_suite "clang-format" bash tests/check_format.sh
+
 if [ -n "$fuzz_dir" ]; then run_fuzz_suite "$fuzz_dir"; fi
 
 # Wire tests: the real daemon on loopback (tests/wire), against the release binary.
-RINGSTAT_BINARY="$release_dir/cmd/ringstat" run_python_suite "wire (release binary)" tests/wire/run.py
+RINGSTAT_BINARY="$release_dir/cmd/ringstat" run_script_suite "wire (release binary)" \
+  python3 tests/wire/run.py
 
 [ $failed -ne 0 ] && status=1
 echo "$passed passed, $failed failed"

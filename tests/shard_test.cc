@@ -342,6 +342,31 @@ TEST_CASE("reads beyond the query job limit wait for a job instead of failing") 
   CHECK(h.shard().idle());
 }
 
+TEST_CASE("reads beyond the waiting bound are answered busy at once, the rest in full") {
+  ShardConfig config = small_shard_config(default_retention());
+  config.flush_threshold = 1;
+  config.max_query_jobs = 1;
+  config.pending_reads_max = 3;
+  ShardHarness h(config);
+  for (int i = 0; i < 20; ++i) CHECK_FALSE(h.add("burst", i, kTestNow - 2000 + 10 * i));
+  h.flush_all();
+  std::vector<LevelRead> results;
+  for (int i = 0; i < 10; ++i) {
+    h.shard().read_level("burst", CounterTable::hash_name("burst"), 0, 0, INT64_MAX / 4,
+                         [&](LevelRead read) { results.push_back(std::move(read)); });
+  }
+  // One reads, three wait, six are refused before any page is read.
+  CHECK(results.size() == 6);
+  for (const LevelRead& read : results) CHECK(read.status == LevelRead::Status::kBusy);
+  h.store().deliver_all();
+  REQUIRE(results.size() == 10);
+  for (size_t i = 6; i < 10; ++i) {
+    CHECK(results[i].status == LevelRead::Status::kOk);
+    CHECK(results[i].buckets.size() == 20);
+  }
+  CHECK(h.shard().stats().reads_refused_busy == 6);
+}
+
 TEST_CASE("the test fixture's retention is the spec's default") {
   const Result<Retention> parsed = parse_retention(kDefaultRetentionSpec);
   REQUIRE(parsed.ok());

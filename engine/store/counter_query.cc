@@ -26,6 +26,9 @@ void query_counter(Shard& shard, std::string_view name, uint64_t hash, const Cou
           case LevelRead::Status::kIoError:
             outcome.status = CounterQueryOutcome::Status::kIoError;
             break;
+          case LevelRead::Status::kBusy:
+            outcome.status = CounterQueryOutcome::Status::kBusy;
+            break;
           case LevelRead::Status::kOk:
             outcome.result = read.kind == CounterKind::kEvent
                                  ? reduce_event(read.buckets, plan, read.first_time, now)

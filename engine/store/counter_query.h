@@ -19,7 +19,7 @@ struct CounterQuery {
 };
 
 struct CounterQueryOutcome {
-  enum class Status : uint8_t { kOk, kNotFound, kIoError };
+  enum class Status : uint8_t { kOk, kNotFound, kIoError, kBusy };
   Status status = Status::kOk;
   CounterKind kind = CounterKind::kGauge;
   CounterQueryResult result;

@@ -9,9 +9,11 @@
 #include <span>
 #include <string_view>
 
+#include "fileformat/block.h"
+
 namespace ringstat {
 
-inline constexpr size_t kStoreBlockBytes = 4096;
+inline constexpr size_t kStoreBlockBytes = kBlockBytes;
 
 // The files of one shard directory (docs/format.md).
 enum class StoreFile : uint8_t {

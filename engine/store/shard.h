@@ -109,6 +109,8 @@ class Shard final : public IoCompletionSink {
     uint32_t flush_job = kNoJob;
     bool queued = false;
   };
+  // Three levels' hot state share one cache line (docs/architecture.md, section 6).
+  static_assert(sizeof(LevelState) == 16);
   struct PageMap {
     int64_t first_page_number = 0;
     std::vector<uint32_t> disk_pages;  // page-file page of page number first + i; 0 = none

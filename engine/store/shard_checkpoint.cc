@@ -154,8 +154,8 @@ void Shard::on_checkpoint_io(uint64_t step, int result) {
       return;
     }
     case kStageWrite:
-      // Every page the snapshot references was written before the cut; make those writes and
-      // the snapshot durable before any superblock names it.
+      // Invariant 5: every page the snapshot references was written before the cut; make those
+      // writes and the snapshot durable before any superblock names it.
       checkpoint.stage = kStageSyncData;
       checkpoint.outstanding = 2;
       store_.sync(file, make_io_tag(IoKind::kCheckpoint, kStageSyncData));
@@ -231,6 +231,8 @@ void Shard::checkpoint_durable() {
   waiters.swap(checkpoint.waiters);
   checkpoint_sequence_ = checkpoint.sequence;
   snapshot_slot_ = checkpoint.slot;
+  // Invariant 5: the superblock naming this checkpoint is durable, so the log before its cut
+  // may be reused.
   wal_.release_before(checkpoint.wal_cut);
   if (checkpoint.super_buffer != IoBufferPool::kNone) buffers_.release(checkpoint.super_buffer);
   checkpoint_.reset();

@@ -108,6 +108,8 @@ std::optional<RejectReason> Shard::add_sample(std::string_view name, uint64_t ha
     if (created == CounterTable::kNotFound) return reject(RejectReason::kStoreFull);
   }
 
+  // Invariant 7: the WAL record first, then the change; a record that does not fit changes
+  // nothing and the sample is refused whole.
   bool logged = false;
   if (effective_kind == CounterKind::kEvent) {
     // An event line contributes its value (a 7-field line its sum) to the bucket's rate.

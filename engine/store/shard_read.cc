@@ -42,7 +42,15 @@ void Shard::read_level(std::string_view name, uint64_t hash, size_t level_index,
     return;
   }
   if (free_query_jobs_.empty()) {
-    // Every job is reading pages: wait for one (the caller gets its answer later, never an error).
+    // Every job is reading pages: wait for one, up to a bound; past it the caller hears kBusy at
+    // once (HTTP 503) rather than the queue growing with every request of a burst.
+    if (pending_reads_.size() >= config_.pending_reads_max) {
+      ++stats_.reads_refused_busy;
+      LevelRead busy;
+      busy.status = LevelRead::Status::kBusy;
+      done(std::move(busy));
+      return;
+    }
     pending_reads_.push_back(
         PendingRead{std::string(name), hash, level_index, start, end, std::move(done)});
     return;
@@ -72,8 +80,9 @@ void Shard::read_level(std::string_view name, uint64_t hash, size_t level_index,
   job.result.interval_s = rl.interval_s;
   job.done = std::move(done);
 
-  // Everything is captured as of now, so a flush that completes meanwhile cannot make a bucket
-  // appear twice or not at all: the pages listed here plus the staged buckets copied here.
+  // Invariant 8: everything is captured as of now, so a flush that completes meanwhile cannot
+  // make a bucket appear twice or not at all: the pages listed here plus the staged buckets
+  // copied here.
   const LevelState& state = level(id, level_index);
   const PageMap& map = page_map(id, level_index);
   if (!map.disk_pages.empty() && job.end_index > job.start_index) {

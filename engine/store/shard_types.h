@@ -28,6 +28,9 @@ struct ShardConfig {
   uint32_t wal_reserved_buffers = 64;     // buffers page flushes and queries never take
   uint32_t max_flush_jobs = 64;           // page writes in flight
   uint32_t max_query_jobs = 64;           // queries reading pages at once
+  // Reads waiting for a query job; beyond this a read is answered kBusy at once, so a burst of
+  // queries cannot grow a shard's memory without bound.
+  uint32_t pending_reads_max = 4096;
   uint64_t page_grow_blocks = 1 << 14;    // the page file grows 64 MiB at a time
   int64_t future_limit_s = 60;            // gauge samples further ahead are rejected
   int64_t event_grace_s = 60;             // an event bucket stays open this long after its end
@@ -63,6 +66,7 @@ struct ShardStats {
   uint64_t replayed_records = 0;
   uint64_t replay_orphans = 0;
   uint64_t queries = 0;
+  uint64_t reads_refused_busy = 0;  // reads beyond pending_reads_max, answered kBusy
   uint32_t counters = 0;
   uint32_t staged_entries = 0;
   uint32_t staged_capacity = 0;
@@ -93,7 +97,7 @@ struct CounterInfo {
 };
 
 struct LevelRead {
-  enum class Status : uint8_t { kOk, kNotFound, kIoError };
+  enum class Status : uint8_t { kOk, kNotFound, kIoError, kBusy };
   Status status = Status::kOk;
   CounterKind kind = CounterKind::kGauge;
   int64_t first_time = 0;

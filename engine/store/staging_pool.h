@@ -28,6 +28,8 @@ struct StagedEntry {
   uint32_t next = kNoEntry;
   uint8_t flags = 0;
 };
+// The memory arithmetic of docs/architecture.md section 6 counts 56 bytes a staged bucket.
+static_assert(sizeof(StagedEntry) == 56);
 
 class StagingPool {
  public:

@@ -171,6 +171,9 @@ void render_daemon_metrics(const std::vector<MetricsSnapshot>& snapshots, std::s
   reactor_counter(writer, snapshots, "ringstat_cross_reactor_batches_total",
                   "Sample batches handed to another reactor.",
                   &ReactorMetrics::remote_batches_sent);
+  reactor_counter(writer, snapshots, "ringstat_http_refused_backlog_total",
+                  "HTTP requests refused while tasks for another reactor waited beyond their bound.",
+                  &ReactorMetrics::http_refused_backlog);
   reactor_counter(writer, snapshots, "ringstat_doorbells_total", "MSG_RING wake-ups sent.",
                   &ReactorMetrics::doorbells_sent);
 
@@ -199,6 +202,9 @@ void render_daemon_metrics(const std::vector<MetricsSnapshot>& snapshots, std::s
                 "Bucket merges past the exact range after ingest, saturated instead of wrapped.",
                 &ShardStats::buckets_saturated);
   store_errors(writer, snapshots);
+  shard_counter(writer, snapshots, "ringstat_reads_refused_busy_total",
+                "Counter reads refused because too many were waiting for a page-read job.",
+                &ShardStats::reads_refused_busy);
   shard_counter(writer, snapshots, "ringstat_wal_written_bytes_total",
                 "Write-ahead log bytes written.", &ShardStats::wal_bytes_written);
   shard_counter(writer, snapshots, "ringstat_wal_syncs_total", "Write-ahead log fdatasyncs.",

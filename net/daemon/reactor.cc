@@ -88,6 +88,8 @@ void Reactor::refresh_clock() {
   clock_.set(fake != 0 ? fake : wall_ms() / 1000);
 }
 
+// Invariant 10: the ring, its registered files and buffers are created here, on this reactor's
+// own thread, and torn down in teardown() on the same thread (SINGLE_ISSUER).
 bool Reactor::start_ring() {
   Result<std::unique_ptr<Ring>> ring = Ring::create(RingOptions{});
   if (!ring.ok()) {

@@ -246,6 +246,10 @@ class Reactor final : public QueryService, public AdminService {
   std::vector<RemoteBatch*> outbound_;
   std::vector<bool> outbound_blocked_;
   std::vector<SpillList<SpilledSample>> spill_;
+  // Tasks for a peer whose task queue was full, in order. New HTTP requests are refused (503) while
+  // any holds kTaskOverflowMax: requests are what posts tasks, so this bounds it.
+  static constexpr size_t kTaskOverflowMax = 65536;
+  bool tasks_backlogged() const;
   std::vector<std::deque<std::function<void(Reactor&)>>> task_overflow_;
   std::vector<bool> doorbell_;
 

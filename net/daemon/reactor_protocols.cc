@@ -15,6 +15,13 @@ namespace {
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 }
 
+bool Reactor::tasks_backlogged() const {
+  for (const auto& overflow : task_overflow_) {
+    if (overflow.size() >= kTaskOverflowMax) return true;
+  }
+  return false;
+}
+
 void Reactor::http_input(Connection& c) {
   if (c.request_in_flight || c.closing || c.input.empty()) return;
   const uint32_t slot = static_cast<uint32_t>(&c - connections_.data());
@@ -42,6 +49,17 @@ void Reactor::http_input(Connection& c) {
   c.input.erase(0, parsed.consumed_bytes);
   c.request_in_flight = true;
   c.continue_sent = false;
+  if (tasks_backlogged()) {
+    // The tasks this reactor has posted to a peer wait beyond their bound: a new request, which
+    // would post more, is refused until the peer catches up (kTaskOverflowMax).
+    ++metrics_.http_refused_backlog;
+    EncodedResponse response = http_handler_->reject(
+        HttpStatus::kServiceUnavailable, "Too many requests in progress on this node; try again");
+    ++metrics_.http_requests[status_code(response.status)];
+    c.output.append(response.bytes);
+    send_pending(slot);
+    return;
+  }
   const uint32_t generation = c.generation;
   const auto started = std::chrono::steady_clock::now();
   http_handler_->handle(

@@ -54,6 +54,10 @@ std::optional<HttpResponse> failed_counter(const CounterQueryOutcome& outcome,
     case CounterQueryOutcome::Status::kIoError:
       return error_response(HttpStatus::kInternalServerError,
                             "I/O error reading counter " + echoed_name(requested));
+    case CounterQueryOutcome::Status::kBusy:
+      return error_response(HttpStatus::kServiceUnavailable,
+                            "Too many queries waiting to read counter " + echoed_name(requested) +
+                                "; try again");
     case CounterQueryOutcome::Status::kOk:
       break;
   }
