@@ -16,8 +16,8 @@ namespace ringstat {
 
 }  // namespace ringstat
 
-#define VERIFY(condition)                                               \
-  do {                                                                  \
-    if (!(condition)) [[unlikely]]                                      \
-      ::ringstat::verify_failed(#condition, __FILE__, __LINE__);        \
+#define VERIFY(condition)                                        \
+  do {                                                           \
+    if (!(condition)) [[unlikely]]                               \
+      ::ringstat::verify_failed(#condition, __FILE__, __LINE__); \
   } while (0)

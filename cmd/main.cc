@@ -7,8 +7,8 @@
 #include <variant>
 
 #include "cmd/serve_options.h"
-#include "net/process/log.h"
 #include "net/daemon/server.h"
+#include "net/process/log.h"
 
 namespace ringstat {
 namespace {

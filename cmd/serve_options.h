@@ -10,8 +10,8 @@
 #include <variant>
 
 #include "engine/ingest/retention.h"
-#include "net/uring/direct_io_mode.h"
 #include "net/process/log.h"
+#include "net/uring/direct_io_mode.h"
 
 namespace ringstat {
 

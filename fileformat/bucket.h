@@ -87,5 +87,4 @@ struct TimedBucket {
   friend bool operator==(const TimedBucket&, const TimedBucket&) = default;
 };
 
-
 }  // namespace ringstat

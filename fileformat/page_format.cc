@@ -3,10 +3,10 @@
 #include <cstring>
 #include <string>
 
+#include "base/verify.h"
 #include "fileformat/bytes.h"
 #include "fileformat/crc32c.h"
 #include "fileformat/retention_level.h"
-#include "base/verify.h"
 
 namespace ringstat {
 namespace {

@@ -9,10 +9,10 @@
 #include <limits>
 #include <span>
 
-#include "fileformat/bucket.h"
-#include "fileformat/counter_kind.h"
 #include "base/result.h"
 #include "fileformat/block.h"
+#include "fileformat/bucket.h"
+#include "fileformat/counter_kind.h"
 
 namespace ringstat {
 

@@ -6,10 +6,10 @@
 #include <cstring>
 #include <string>
 
+#include "base/verify.h"
 #include "fileformat/bytes.h"
 #include "fileformat/crc32c.h"
 #include "fileformat/page_format.h"
-#include "base/verify.h"
 
 namespace ringstat {
 namespace {

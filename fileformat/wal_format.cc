@@ -2,10 +2,10 @@
 
 #include <cstring>
 
+#include "base/verify.h"
 #include "fileformat/bytes.h"
 #include "fileformat/crc32c.h"
 #include "fileformat/page_format.h"
-#include "base/verify.h"
 
 namespace ringstat {
 namespace {

@@ -11,11 +11,11 @@
 #include <variant>
 #include <vector>
 
+#include "base/result.h"
+#include "fileformat/block.h"
 #include "fileformat/bucket.h"
 #include "fileformat/counter_kind.h"
-#include "base/result.h"
 #include "fileformat/retention_level.h"
-#include "fileformat/block.h"
 
 namespace ringstat {
 

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/ingest/counter_name.h"
 #include "base/verify.h"
+#include "engine/ingest/counter_name.h"
 #include "fuzz/fuzz_support.h"
 
 using namespace ringstat;

@@ -1,14 +1,14 @@
-// Fuzz target: the Graphite plaintext parser (engine/ingest/graphite_line.h), fed each line of the input
-// the way a UDP datagram is framed. Checks every accepted line's fields (fuzz/line_checks.h):
+// Fuzz target: the Graphite plaintext parser (engine/ingest/graphite_line.h), fed each line of the
+// input the way a UDP datagram is framed. Checks every accepted line's fields (fuzz/line_checks.h):
 // always a gauge, one literal name without `;`, a time > 0 when it has one; and that leading
 // blanks and a trailing '\r' change nothing.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "base/verify.h"
 #include "engine/ingest/graphite_line.h"
 #include "engine/ingest/line_splitter.h"
-#include "base/verify.h"
 #include "fuzz/fuzz_support.h"
 #include "fuzz/line_checks.h"
 

@@ -1,9 +1,9 @@
-// Fuzz target: the HTTP/1.1 request parser (net/http/http_request.h). The input is one receive buffer
-// in a heap block of exactly its size, so AddressSanitizer catches any read past it. Checks the
-// limits (head within kMaxHeaderBytes, body within kMaxBodyBytes), the shape of what it returns,
-// and that bytes arriving in pieces change nothing: a prefix of a complete request is incomplete,
-// never an error; the request alone parses the same as with more bytes behind it; and an
-// incomplete request that names its size is complete once that many bytes are there.
+// Fuzz target: the HTTP/1.1 request parser (net/http/http_request.h). The input is one receive
+// buffer in a heap block of exactly its size, so AddressSanitizer catches any read past it. Checks
+// the limits (head within kMaxHeaderBytes, body within kMaxBodyBytes), the shape of what it
+// returns, and that bytes arriving in pieces change nothing: a prefix of a complete request is
+// incomplete, never an error; the request alone parses the same as with more bytes behind it; and
+// an incomplete request that names its size is complete once that many bytes are there.
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -1,15 +1,15 @@
-// Fuzz target: the istatd line parser (engine/ingest/istatd_line.h), fed each line of the input the way
-// a UDP datagram is framed. Checks every accepted line's fields (fuzz/line_checks.h), that
+// Fuzz target: the istatd line parser (engine/ingest/istatd_line.h), fed each line of the input the
+// way a UDP datagram is framed. Checks every accepted line's fields (fuzz/line_checks.h), that
 // leading blanks and a trailing '\r' change nothing, and that a plain `name value` line means the
 // same to the Graphite parser.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "base/verify.h"
 #include "engine/ingest/graphite_line.h"
 #include "engine/ingest/istatd_line.h"
 #include "engine/ingest/line_splitter.h"
-#include "base/verify.h"
 #include "fuzz/fuzz_support.h"
 #include "fuzz/line_checks.h"
 

@@ -1,7 +1,7 @@
-// Fuzz target: line framing (engine/ingest/line_splitter.h). The same bytes fed to a LineSplitter in one
-// piece, cut into chunks at fuzzer-chosen points, and framed as one UDP datagram must give the
-// same lines and rejections in the same order; every line is within the limit and holds no '\n',
-// and no carry buffer is left behind.
+// Fuzz target: line framing (engine/ingest/line_splitter.h). The same bytes fed to a LineSplitter
+// in one piece, cut into chunks at fuzzer-chosen points, and framed as one UDP datagram must give
+// the same lines and rejections in the same order; every line is within the limit and holds no
+// '\n', and no carry buffer is left behind.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/ingest/line_splitter.h"
 #include "base/verify.h"
+#include "engine/ingest/line_splitter.h"
 #include "fuzz/fuzz_support.h"
 
 using namespace ringstat;

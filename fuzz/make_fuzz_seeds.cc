@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "base/verify.h"
 #include "fileformat/bytes.h"
 #include "fileformat/checkpoint_format.h"
 #include "fileformat/page_format.h"
-#include "base/verify.h"
 #include "fileformat/wal_format.h"
 
 using namespace ringstat;

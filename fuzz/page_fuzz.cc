@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <span>
 
-#include "fileformat/page_format.h"
 #include "base/verify.h"
+#include "fileformat/page_format.h"
 #include "fuzz/fuzz_support.h"
 
 using namespace ringstat;

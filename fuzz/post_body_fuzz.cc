@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "engine/query/json_writer.h"
 #include "base/verify.h"
+#include "engine/query/json_writer.h"
 #include "fuzz/fuzz_support.h"
 #include "net/http/post_body.h"
 

@@ -12,9 +12,9 @@
 #include <span>
 #include <vector>
 
+#include "base/verify.h"
 #include "fileformat/checkpoint_format.h"
 #include "fileformat/crc32c.h"
-#include "base/verify.h"
 #include "fuzz/fuzz_support.h"
 
 using namespace ringstat;

@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "fileformat/checkpoint_format.h"
 #include "base/verify.h"
+#include "fileformat/checkpoint_format.h"
 #include "fuzz/fuzz_support.h"
 
 using namespace ringstat;

@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "engine/ingest/counter_name.h"
-#include "engine/store/counter_table.h"
-#include "engine/store/ingest_batch.h"
 #include "engine/ingest/istatd_line.h"
 #include "engine/ingest/line_splitter.h"
+#include "engine/store/counter_table.h"
+#include "engine/store/ingest_batch.h"
 #include "engine/store/shard.h"
 
 namespace ringstat {
@@ -139,7 +139,8 @@ class BenchEngine {
     ShardStats total;
     for (const auto& shard : shards_) {
       const ShardStats s = shard->stats();
-      for (size_t r = 0; r < static_cast<size_t>(RejectReason::kCount); ++r) total.rejected[r] += s.rejected[r];
+      for (size_t r = 0; r < static_cast<size_t>(RejectReason::kCount); ++r)
+        total.rejected[r] += s.rejected[r];
       total.samples_accepted += s.samples_accepted;
       total.checkpoints += s.checkpoints;
       total.counters += s.counters;
@@ -165,7 +166,8 @@ void BM_IngestSteady(benchmark::State& state) {
   engine.feed(lines);  // creates every counter
   uint64_t accepted = 0;
   for (auto _ : state) accepted += engine.feed(lines);
-  if (accepted != counters * static_cast<uint64_t>(state.iterations())) state.SkipWithError("lost samples");
+  if (accepted != counters * static_cast<uint64_t>(state.iterations()))
+    state.SkipWithError("lost samples");
   state.SetItemsProcessed(static_cast<int64_t>(accepted));
   state.counters["checkpoints"] = static_cast<double>(engine.total().checkpoints);
 }
@@ -177,7 +179,8 @@ void BM_IngestNewBucketEachRound(benchmark::State& state) {
   constexpr int kRounds = 12;
   BenchEngine engine(counters, kRounds + 4);
   std::vector<std::string> rounds;
-  for (int r = 0; r < kRounds; ++r) rounds.push_back(make_lines(counters, true, kBenchTime - 3600 + 10 * r));
+  for (int r = 0; r < kRounds; ++r)
+    rounds.push_back(make_lines(counters, true, kBenchTime - 3600 + 10 * r));
   engine.feed(rounds[0]);
   uint64_t accepted = 0;
   size_t round = 1;
@@ -197,7 +200,10 @@ void BM_IngestNewBucketEachRound(benchmark::State& state) {
     }
   }
 }
-BENCHMARK(BM_IngestNewBucketEachRound)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->Iterations(10);
+BENCHMARK(BM_IngestNewBucketEachRound)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(10);
 
 // Parsing and hashing alone, for the split of the budget.
 void BM_ParseAndHashOnly(benchmark::State& state) {

@@ -1,6 +1,6 @@
-// The positions the admin `flush` barrier notes (net/daemon/reactor_services.cc): a spill list's pushed
-// total and an SPSC queue's published position. A position noted at the command is passed once
-// what came before it has been handed on or consumed, whatever was added after it.
+// The positions the admin `flush` barrier notes (net/daemon/reactor_services.cc): a spill list's
+// pushed total and an SPSC queue's published position. A position noted at the command is passed
+// once what came before it has been handed on or consumed, whatever was added after it.
 #include <doctest/doctest.h>
 
 #include <atomic>

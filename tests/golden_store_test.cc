@@ -6,9 +6,9 @@
 #include <iterator>
 #include <string>
 
+#include "engine/sim/sim_page_store.h"
 #include "engine/store/counter_table.h"
 #include "engine/store/shard.h"
-#include "engine/sim/sim_page_store.h"
 #include "tests/golden_store.h"
 
 namespace ringstat {

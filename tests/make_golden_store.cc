@@ -4,9 +4,9 @@
 #include <fstream>
 #include <string>
 
+#include "engine/sim/sim_page_store.h"
 #include "engine/store/counter_table.h"
 #include "engine/store/shard.h"
-#include "engine/sim/sim_page_store.h"
 #include "tests/golden_store.h"
 
 using namespace ringstat;
@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
     const std::string path = std::string(argv[1]) + "/" + std::string(store_file_name(file));
     std::ofstream out(path, std::ios::binary);
     const auto& bytes = store.durable_bytes(file);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
   }
   return 0;
 }

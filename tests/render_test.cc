@@ -1,5 +1,5 @@
-#include "base/iso_time.h"
 #include "engine/query/render.h"
+#include "base/iso_time.h"
 
 #include <doctest/doctest.h>
 

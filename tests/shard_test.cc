@@ -159,14 +159,16 @@ TEST_CASE("a restart after flush_all replays nothing and keeps every bucket") {
   CHECK(h.shard().counter_count() == 5);
   uint64_t total = 0;
   for (int c = 0; c < 5; ++c) {
-    for (const TimedBucket& b : h.read("kept." + std::to_string(c), 0).buckets) total += b.bucket.count;
+    for (const TimedBucket& b : h.read("kept." + std::to_string(c), 0).buckets)
+      total += b.bucket.count;
   }
   CHECK(total == 50);
 }
 
 TEST_CASE("checkpoint_now keeps staged buckets staged and a restart replays nothing") {
   ShardHarness h;
-  for (int i = 0; i < 30; ++i) CHECK_FALSE(h.add("cp." + std::to_string(i % 3), i, kTestNow - 10 * i));
+  for (int i = 0; i < 30; ++i)
+    CHECK_FALSE(h.add("cp." + std::to_string(i % 3), i, kTestNow - 10 * i));
   bool done = false;
   h.shard().checkpoint_now([&] { done = true; });
   h.store().deliver_all();
@@ -176,7 +178,8 @@ TEST_CASE("checkpoint_now keeps staged buckets staged and a restart replays noth
   CHECK(h.shard().stats().replayed_records == 0);
   uint64_t total = 0;
   for (int c = 0; c < 3; ++c) {
-    for (const TimedBucket& b : h.read("cp." + std::to_string(c), 0).buckets) total += b.bucket.count;
+    for (const TimedBucket& b : h.read("cp." + std::to_string(c), 0).buckets)
+      total += b.bucket.count;
   }
   CHECK(total == 30);
 }
@@ -243,7 +246,8 @@ TEST_CASE("a full disk stalls page flushes but loses and corrupts nothing") {
   ShardHarness h(config, SimFaults{0, 0, true, 2 + 64 + 4 + 2 * 17});
   h.flush_all();  // two checkpoints: both snapshot slots now exist
   h.flush_all();
-  for (int i = 0; i < 40; ++i) CHECK_FALSE(h.add("full." + std::to_string(i % 4), i, kTestNow - 400 + 10 * i));
+  for (int i = 0; i < 40; ++i)
+    CHECK_FALSE(h.add("full." + std::to_string(i % 4), i, kTestNow - 400 + 10 * i));
   for (int i = 0; i < 10; ++i) h.tick();
   CHECK(h.shard().stats().no_space > 0);
   auto total = [&] {
@@ -424,10 +428,9 @@ TEST_CASE("a pre-aggregated bucket whose count would wrap is rejected as overflo
 TEST_CASE("a sum or sum of squares that would turn infinite is rejected as overflow") {
   ShardHarness h;
   CHECK_FALSE(h.add("big", 1e154, kTestNow - 5));
-  CHECK(h.add("big", 1e154, kTestNow - 5) == RejectReason::kOverflow);  // sumsq 2e308
+  CHECK(h.add("big", 1e154, kTestNow - 5) == RejectReason::kOverflow);     // sumsq 2e308
   CHECK(h.add("square", 1e200, kTestNow - 5) == RejectReason::kOverflow);  // 1e400 alone
-  CHECK(h.add_bucket("sum", kTestNow - 5, Bucket{1, 1.7e308, 1, 1.7e308, 1.7e308}) ==
-        std::nullopt);
+  CHECK(h.add_bucket("sum", kTestNow - 5, Bucket{1, 1.7e308, 1, 1.7e308, 1.7e308}) == std::nullopt);
   CHECK(h.add_bucket("sum", kTestNow - 5, Bucket{1, 1.7e308, 1, 1.7e308, 1.7e308}) ==
         RejectReason::kOverflow);
   const auto buckets = h.read("big", 0).buckets;
@@ -486,7 +489,8 @@ TEST_CASE("staging filled by future-stamped events drains as time passes: nothin
   }
   // Events up to the bound are staged raw, and time makes them final and writable.
   for (int i = 0; i < 400; ++i) {
-    CHECK_FALSE(h.add("evk.k" + std::to_string(i % 100), 1, kTestNow + (i % 7) * 10, CounterKind::kEvent));
+    CHECK_FALSE(
+        h.add("evk.k" + std::to_string(i % 100), 1, kTestNow + (i % 7) * 10, CounterKind::kEvent));
   }
   CHECK(h.shard().stats().staged_entries > 0);
   h.clock().set(kTestNow + 200);
@@ -496,7 +500,6 @@ TEST_CASE("staging filled by future-stamped events drains as time passes: nothin
   // Every level's entries could be written: only open coarse buckets may stay staged.
   CHECK(h.shard().stats().staged_entries <= 100 * 2);
 }
-
 
 // A store whose files can no longer grow: superblocks, the log, a small page file and both
 // snapshot slots fit, nothing more (as in the test above).
@@ -565,7 +568,8 @@ TEST_CASE("a full disk holds producers for the grace period, then refuses as sto
   auto total = [&] {
     uint64_t count = 0;
     for (int c = 0; c < 200; ++c) {
-      for (const TimedBucket& b : h.read("grace.c" + std::to_string(c), 0).buckets) count += b.bucket.count;
+      for (const TimedBucket& b : h.read("grace.c" + std::to_string(c), 0).buckets)
+        count += b.bucket.count;
     }
     return count;
   };
@@ -610,7 +614,8 @@ TEST_CASE("shutdown on a full disk settles for a durable log, and the next start
   // recovery checkpoint, so space comes back first.
   h.store().set_faults(SimFaults{0, 0, true, 1 << 20});
   h.crash();
-  for (int c = 0; c < kFullDiskCounters; c += 7) CHECK(h.read("stop.c" + std::to_string(c), 0).buckets.size() == 1);
+  for (int c = 0; c < kFullDiskCounters; c += 7)
+    CHECK(h.read("stop.c" + std::to_string(c), 0).buckets.size() == 1);
 }
 
 TEST_CASE("shutdown on a healthy disk checkpoints") {

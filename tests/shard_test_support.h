@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "engine/sim/sim_page_store.h"
 #include "engine/store/counter_table.h"
 #include "engine/store/shard.h"
-#include "engine/sim/sim_page_store.h"
 
 namespace ringstat::testing {
 

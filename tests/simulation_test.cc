@@ -15,9 +15,9 @@
 #include <tuple>
 #include <vector>
 
+#include "engine/sim/sim_page_store.h"
 #include "engine/store/counter_table.h"
 #include "engine/store/shard.h"
-#include "engine/sim/sim_page_store.h"
 
 namespace ringstat {
 namespace {
@@ -29,7 +29,9 @@ uint64_t env_or(const char* name, uint64_t fallback) {
   return value ? std::strtoull(value, nullptr, 10) : fallback;
 }
 
-Retention sim_retention() { return Retention{{{10, 864000}, {60, 2 * 864000}, {3600, 90 * 86400}}}; }
+Retention sim_retention() {
+  return Retention{{{10, 864000}, {60, 2 * 864000}, {3600, 90 * 86400}}};
+}
 
 struct Sample {
   uint32_t counter;  // index into names
@@ -56,16 +58,19 @@ struct Model {
     }
     for (size_t l = 0; l < retention.levels.size(); ++l) {
       const int64_t interval = retention.levels[l].interval_s;
-      buckets[{sample.counter, l, floor_div(sample.time, interval) * interval}].merge(sample.bucket);
+      buckets[{sample.counter, l, floor_div(sample.time, interval) * interval}].merge(
+          sample.bucket);
     }
   }
 
   // Presentation form of one counter level, as read_level returns it.
-  std::vector<TimedBucket> expected(uint32_t counter, size_t level, const Retention& retention) const {
+  std::vector<TimedBucket> expected(uint32_t counter, size_t level,
+                                    const Retention& retention) const {
     std::vector<TimedBucket> result;
     if (kinds[counter] == CounterKind::kGauge) {
       for (auto it = buckets.lower_bound({counter, level, INT64_MIN});
-           it != buckets.end() && std::get<0>(it->first) == counter && std::get<1>(it->first) == level;
+           it != buckets.end() && std::get<0>(it->first) == counter &&
+           std::get<1>(it->first) == level;
            ++it) {
         result.push_back(TimedBucket{std::get<2>(it->first), it->second});
       }
@@ -75,7 +80,8 @@ struct Model {
     const int64_t interval = retention.levels[level].interval_s;
     std::map<int64_t, Bucket> cells;
     for (const auto& [time, sum] : event_sums[counter]) {
-      cells[floor_div(time, interval) * interval].merge(Bucket::of_value(sum / static_cast<double>(finest)));
+      cells[floor_div(time, interval) * interval].merge(
+          Bucket::of_value(sum / static_cast<double>(finest)));
     }
     for (auto& [time, bucket] : cells) {
       if (level > 0) {
@@ -97,7 +103,9 @@ bool same_buckets(const std::vector<TimedBucket>& a, const std::vector<TimedBuck
   for (size_t i = 0; i < a.size(); ++i) {
     const Bucket& x = a[i].bucket;
     const Bucket& y = b[i].bucket;
-    auto close = [](double p, double q) { return std::abs(p - q) <= 1e-9 * (1 + std::abs(p) + std::abs(q)); };
+    auto close = [](double p, double q) {
+      return std::abs(p - q) <= 1e-9 * (1 + std::abs(p) + std::abs(q));
+    };
     if (a[i].time != b[i].time || x.count != y.count || !close(x.sum, y.sum) ||
         !close(x.sumsq, y.sumsq) || !close(x.min, y.min) || !close(x.max, y.max)) {
       return false;
@@ -158,10 +166,12 @@ class Simulation {
   std::string summary() const {
     const SimStats& s = store_.stats();
     return "accepted " + std::to_string(totals_.samples_accepted) + ", surviving " +
-           std::to_string(base_) + ", replayed records " + std::to_string(totals_.replayed_records) +
-           ", checkpoints " + std::to_string(totals_.checkpoints) + ", page writes " +
-           std::to_string(totals_.page_writes) + ", page reads " + std::to_string(totals_.page_reads) +
-           ", failed writes " + std::to_string(s.failed_writes) + ", crash kept/lost/torn " +
+           std::to_string(base_) + ", replayed records " +
+           std::to_string(totals_.replayed_records) + ", checkpoints " +
+           std::to_string(totals_.checkpoints) + ", page writes " +
+           std::to_string(totals_.page_writes) + ", page reads " +
+           std::to_string(totals_.page_reads) + ", failed writes " +
+           std::to_string(s.failed_writes) + ", crash kept/lost/torn " +
            std::to_string(s.crash_kept_writes) + "/" + std::to_string(s.crash_lost_writes) + "/" +
            std::to_string(s.crash_torn_writes);
   }
@@ -178,14 +188,19 @@ class Simulation {
 
   void run_step() {
     switch (random_() % 10) {
-      case 0: clock_.advance(static_cast<int64_t>(random_() % 4)); shard_->tick(); break;
+      case 0:
+        clock_.advance(static_cast<int64_t>(random_() % 4));
+        shard_->tick();
+        break;
       case 1: {
         shard_->commit();
         const uint64_t accepted = accepted_.size();
         shard_->when_durable([this, accepted] { durable_ = std::max(durable_, accepted); });
         break;
       }
-      case 2: store_.deliver_all(random_() % 16); break;
+      case 2:
+        store_.deliver_all(random_() % 16);
+        break;
       case 3:
         if (random_() % 4 == 0) {
           const uint64_t accepted = accepted_.size();
@@ -199,7 +214,9 @@ class Simulation {
           add_random_samples();
         }
         break;
-      default: add_random_samples(); break;
+      default:
+        add_random_samples();
+        break;
     }
     store_.deliver_all(random_() % 4);
   }
@@ -241,7 +258,8 @@ class Simulation {
         const std::string& name = model_.names[c];
         shard_->read_level(name, CounterTable::hash_name(name), l, INT64_MIN / 4, INT64_MAX / 4,
                            [&](LevelRead read) {
-                             REQUIRE_MESSAGE(read.status != LevelRead::Status::kIoError, "seed " << seed_);
+                             REQUIRE_MESSAGE(read.status != LevelRead::Status::kIoError,
+                                             "seed " << seed_);
                              REQUIRE_MESSAGE(read.corrupt_pages == 0, "seed " << seed_);
                              stored[c][l] = std::move(read.buckets);
                              done = true;
@@ -288,8 +306,8 @@ class Simulation {
   std::unique_ptr<Shard> shard_;
   Model model_;
   std::vector<Sample> accepted_;
-  size_t base_ = 0;      // accepted_[0, base_) are in model_
-  size_t durable_ = 0;   // accepted_[0, durable_) are known durable
+  size_t base_ = 0;     // accepted_[0, base_) are in model_
+  size_t durable_ = 0;  // accepted_[0, durable_) are known durable
   size_t verified_ = 0;
   ShardStats totals_;
 };

@@ -4,10 +4,10 @@
 
 #include <string>
 
-#include "engine/store/counter_query.h"
 #include "engine/query/glob.h"
 #include "engine/query/listing.h"
 #include "engine/query/render.h"
+#include "engine/store/counter_query.h"
 #include "tests/shard_test_support.h"
 
 namespace ringstat {
@@ -35,9 +35,10 @@ TEST_CASE("spec example: GET /<counter> with the default range") {
   REQUIRE(outcome.status == CounterQueryOutcome::Status::kOk);
   std::string body;
   render_counter_json(outcome.result, body);
-  CHECK(body ==
-        R"({"buckets":[{"data":{"avg":50,"count":2,"max":58,"min":42,"sdev":11.313708498984761,"sum":100,"sumsq":5128},"time":1795240560}],)"
-        R"("end":1795240570,"interval":10,"start":1795239660})");
+  CHECK(
+      body ==
+      R"({"buckets":[{"data":{"avg":50,"count":2,"max":58,"min":42,"sdev":11.313708498984761,"sum":100,"sumsq":5128},"time":1795240560}],)"
+      R"("end":1795240570,"interval":10,"start":1795239660})");
 }
 
 TEST_CASE("spec example: start=1611&end=2509&samples=45 uses width 30 and 31 buckets") {
@@ -83,16 +84,18 @@ TEST_CASE("spec example: POST /* with a missing key") {
   CHECK(outcomes[0].status == CounterQueryOutcome::Status::kNotFound);
   std::string body;
   render_multi_query_json(entries, outcomes[0].result.plan, false, body);
-  CHECK(body ==
-        R"({"nope.nope":"Not found.",)"
-        R"("test.gauge":{"start":1795240450,"end":1795240580,"interval":10,)"
-        R"("data":[{"time":1795240560,"count":2,"min":42,"max":58,"sum":100,"sumsq":5128,"avg":50,"sdev":11.313708498984761}]},)"
-        R"("start":1795240450,"stop":1795240580,"interval":10})");
+  CHECK(
+      body ==
+      R"({"nope.nope":"Not found.",)"
+      R"("test.gauge":{"start":1795240450,"end":1795240580,"interval":10,)"
+      R"("data":[{"time":1795240560,"count":2,"min":42,"max":58,"sum":100,"sumsq":5128,"avg":50,"sdev":11.313708498984761}]},)"
+      R"("start":1795240450,"stop":1795240580,"interval":10})");
 }
 
 TEST_CASE("spec example: listing web.* with a prefix that is not a counter") {
   ShardHarness h;
-  for (const char* name : {"web.batch", "web.requests.latency", "db.load"}) CHECK_FALSE(h.add(name, 1));
+  for (const char* name : {"web.batch", "web.requests.latency", "db.load"})
+    CHECK_FALSE(h.add(name, 1));
   std::vector<std::string> names;
   std::vector<NamedCounter> counters;
   h.shard().for_each_counter([&](std::string_view name, CounterKind kind) {
@@ -102,11 +105,10 @@ TEST_CASE("spec example: listing web.* with a prefix that is not a counter") {
   REQUIRE(glob.has_value());
   std::string body;
   render_listing_json("web.*", list_counters(counters, *glob), body);
-  CHECK(body ==
-        R"({"type_mapping":{"0":"gauge","1":"counter","2":"aggregate"},"pattern":"web.*",)"
-        R"("matching_names":[{"is_leaf":true,"type":0,"name":"web.batch"},)"
-        R"({"is_leaf":false,"type":2,"name":"web.requests"},)"
-        R"({"is_leaf":true,"type":0,"name":"web.requests.latency"}]})");
+  CHECK(body == R"({"type_mapping":{"0":"gauge","1":"counter","2":"aggregate"},"pattern":"web.*",)"
+                R"("matching_names":[{"is_leaf":true,"type":0,"name":"web.batch"},)"
+                R"({"is_leaf":false,"type":2,"name":"web.requests"},)"
+                R"({"is_leaf":true,"type":0,"name":"web.requests.latency"}]})");
 }
 
 TEST_CASE("spec rule: event buckets without data are zero-filled through the bucket of now") {

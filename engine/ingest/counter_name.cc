@@ -4,8 +4,8 @@
 #include <array>
 #include <cstring>
 
-#include "engine/ingest/byte_scan.h"
 #include "base/verify.h"
+#include "engine/ingest/byte_scan.h"
 
 namespace ringstat {
 namespace {

@@ -20,8 +20,8 @@ namespace ringstat {
 inline constexpr size_t kMaxNameBytes = 255;
 
 // Longest raw name (before expansion) accepted at all. A raw name comes from one line, and no
-// line is longer than this (engine/ingest/line_splitter.h kMaxLineBytes), so a longer one is rejected
-// as kNameTooLong; the bound keeps the fan-out's work and stack space fixed.
+// line is longer than this (engine/ingest/line_splitter.h kMaxLineBytes), so a longer one is
+// rejected as kNameTooLong; the bound keeps the fan-out's work and stack space fixed.
 inline constexpr size_t kMaxRawNameBytes = 4096;
 
 // How a raw name becomes stored names. istatd names fan out at carets; Graphite paths do not (the

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <optional>
 
+#include "base/verify.h"
 #include "engine/ingest/counter_name.h"
 #include "engine/ingest/number_parse.h"
-#include "base/verify.h"
 
 namespace ringstat {
 namespace {

@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include "base/verify.h"
 #include "engine/ingest/counter_name.h"
 #include "engine/ingest/parsed_line.h"
 #include "engine/ingest/reject_reason.h"
-#include "base/verify.h"
 
 namespace ringstat {
 

@@ -10,12 +10,12 @@
 #include <optional>
 #include <string_view>
 
+#include "base/verify.h"
 #include "engine/ingest/byte_scan.h"
 #include "engine/ingest/counter_name.h"
 #include "engine/ingest/reject_reason.h"
 #include "fileformat/bucket.h"
 #include "fileformat/counter_kind.h"
-#include "base/verify.h"
 
 namespace ringstat {
 

@@ -6,8 +6,8 @@
 #include <limits>
 #include <string>
 
-#include "fileformat/bucket.h"
 #include "base/verify.h"
+#include "fileformat/bucket.h"
 
 namespace ringstat {
 namespace {

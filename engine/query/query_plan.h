@@ -9,8 +9,8 @@
 #include <optional>
 #include <string_view>
 
-#include "engine/ingest/retention.h"
 #include "base/result.h"
+#include "engine/ingest/retention.h"
 
 namespace ringstat {
 

@@ -4,9 +4,9 @@
 #include <unordered_set>
 
 #include "base/iso_time.h"
+#include "base/verify.h"
 #include "engine/query/json_writer.h"
 #include "fileformat/bucket.h"
-#include "base/verify.h"
 
 namespace ringstat {
 namespace {
@@ -68,7 +68,6 @@ void append_csv_number(std::string& out, double value) {
 }
 
 }  // namespace
-
 
 void render_counter_json(const CounterQueryResult& result, std::string& out) {
   JsonWriter json(out);

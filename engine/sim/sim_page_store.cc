@@ -41,9 +41,8 @@ void SimPageStore::write(StoreFile id, uint64_t block, std::span<const std::byte
   VERIFY(!data.empty() && data.size() % kStoreBlockBytes == 0);
   VERIFY(reinterpret_cast<uintptr_t>(data.data()) % kStoreBlockBytes == 0);
   VERIFY((block + data.size() / kStoreBlockBytes) <= block_count(id));
-  pending_.push_back(
-      Op{OpKind::kWrite, id, block, tag, {}, std::vector<std::byte>(data.begin(), data.end()), {},
-         0});
+  pending_.push_back(Op{
+      OpKind::kWrite, id, block, tag, {}, std::vector<std::byte>(data.begin(), data.end()), {}, 0});
 }
 
 void SimPageStore::sync(StoreFile id, uint64_t tag) {

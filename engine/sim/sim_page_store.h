@@ -15,9 +15,9 @@
 namespace ringstat {
 
 struct SimFaults {
-  double write_error_rate = 0;  // a write fails with -EIO and changes nothing
-  double read_error_rate = 0;   // a read fails with -EIO
-  bool reorder = true;          // completions arrive in random order
+  double write_error_rate = 0;                   // a write fails with -EIO and changes nothing
+  double read_error_rate = 0;                    // a read fails with -EIO
+  bool reorder = true;                           // completions arrive in random order
   uint64_t capacity_blocks = uint64_t{1} << 22;  // all files together; beyond: grow gets -ENOSPC
 };
 

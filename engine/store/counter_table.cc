@@ -83,8 +83,7 @@ std::string_view CounterTable::name(uint32_t id) const {
 bool CounterTable::contains_id(uint32_t id) const { return id < names_.size() && names_[id].live; }
 
 size_t CounterTable::memory_bytes() const {
-  return slots_.capacity() * sizeof(Slot) + names_.capacity() * sizeof(NameRef) +
-         arena_.capacity();
+  return slots_.capacity() * sizeof(Slot) + names_.capacity() * sizeof(NameRef) + arena_.capacity();
 }
 
 }  // namespace ringstat

@@ -10,9 +10,9 @@
 #include <span>
 #include <vector>
 
+#include "base/verify.h"
 #include "engine/ingest/counter_name.h"
 #include "engine/store/shard_types.h"
-#include "base/verify.h"
 
 namespace ringstat {
 

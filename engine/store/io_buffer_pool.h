@@ -10,8 +10,8 @@
 #include <span>
 #include <vector>
 
-#include "engine/store/page_store.h"
 #include "base/verify.h"
+#include "engine/store/page_store.h"
 
 namespace ringstat {
 

@@ -27,11 +27,16 @@ inline constexpr size_t kStoreFileCount = 5;
 
 inline constexpr std::string_view store_file_name(StoreFile file) {
   switch (file) {
-    case StoreFile::kSuper: return "super";
-    case StoreFile::kWal: return "wal";
-    case StoreFile::kPages: return "pages";
-    case StoreFile::kCheckpoint0: return "checkpoint.0";
-    case StoreFile::kCheckpoint1: return "checkpoint.1";
+    case StoreFile::kSuper:
+      return "super";
+    case StoreFile::kWal:
+      return "wal";
+    case StoreFile::kPages:
+      return "pages";
+    case StoreFile::kCheckpoint0:
+      return "checkpoint.0";
+    case StoreFile::kCheckpoint1:
+      return "checkpoint.1";
   }
   return "?";
 }

@@ -3,9 +3,9 @@
 #include <cerrno>
 #include <utility>
 
+#include "base/verify.h"
 #include "engine/store/io_tag.h"
 #include "engine/store/shard_jobs.h"
-#include "base/verify.h"
 
 namespace ringstat {
 
@@ -158,15 +158,32 @@ ShardStats Shard::stats() const {
 void Shard::on_io_complete(uint64_t tag, int result) {
   const uint64_t payload = io_tag_payload(tag);
   switch (io_tag_kind(tag)) {
-    case IoKind::kWalWrite: wal_.on_write_complete(payload, result); break;
-    case IoKind::kWalSync: wal_.on_sync_complete(payload, result); break;
-    case IoKind::kFlushRead: on_flush_read(static_cast<uint32_t>(payload), result); break;
-    case IoKind::kFlushWrite: on_flush_write(static_cast<uint32_t>(payload), result); break;
-    case IoKind::kPageGrow: on_grow(result); break;
-    case IoKind::kQueryRead: on_query_read(payload, result); break;
-    case IoKind::kCheckpoint: on_checkpoint_io(payload, result); break;
-    case IoKind::kRecovery: on_recovery_io(payload, result); break;
-    default: VERIFY(false && "unknown I/O tag");
+    case IoKind::kWalWrite:
+      wal_.on_write_complete(payload, result);
+      break;
+    case IoKind::kWalSync:
+      wal_.on_sync_complete(payload, result);
+      break;
+    case IoKind::kFlushRead:
+      on_flush_read(static_cast<uint32_t>(payload), result);
+      break;
+    case IoKind::kFlushWrite:
+      on_flush_write(static_cast<uint32_t>(payload), result);
+      break;
+    case IoKind::kPageGrow:
+      on_grow(result);
+      break;
+    case IoKind::kQueryRead:
+      on_query_read(payload, result);
+      break;
+    case IoKind::kCheckpoint:
+      on_checkpoint_io(payload, result);
+      break;
+    case IoKind::kRecovery:
+      on_recovery_io(payload, result);
+      break;
+    default:
+      VERIFY(false && "unknown I/O tag");
   }
 }
 

@@ -14,13 +14,13 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/ingest/reject_reason.h"
+#include "engine/ingest/retention.h"
 #include "engine/store/clock.h"
 #include "engine/store/counter_table.h"
 #include "engine/store/io_buffer_pool.h"
 #include "engine/store/page_allocator.h"
 #include "engine/store/page_store.h"
-#include "engine/ingest/reject_reason.h"
-#include "engine/ingest/retention.h"
 #include "engine/store/shard_types.h"
 #include "engine/store/staging_pool.h"
 #include "engine/store/wal_writer.h"
@@ -210,7 +210,7 @@ class Shard final : public IoCompletionSink {
   PageAllocator allocator_;
   std::vector<Counter> counters_;
   std::vector<LevelState> levels_;
-  std::vector<PageMap> page_maps_;  // parallel to levels_
+  std::vector<PageMap> page_maps_;     // parallel to levels_
   std::vector<Retention> retentions_;  // by retention slot
   uint8_t config_retention_slot_ = 0;
   uint32_t next_counter_id_ = 0;

@@ -8,10 +8,10 @@
 #include <string>
 #include <utility>
 
+#include "base/verify.h"
 #include "engine/store/io_tag.h"
 #include "engine/store/shard.h"
 #include "engine/store/shard_jobs.h"
-#include "base/verify.h"
 
 namespace ringstat {
 
@@ -87,7 +87,8 @@ void Shard::begin_checkpoint() {
 
   std::vector<uint32_t> in_flight_pages;
   for (const FlushJob& job : flush_jobs_) {
-    if (job.active && job.new_page != PageAllocator::kNoPage) in_flight_pages.push_back(job.new_page);
+    if (job.active && job.new_page != PageAllocator::kNoPage)
+      in_flight_pages.push_back(job.new_page);
   }
   SnapshotHeader header;
   header.next_counter_id = next_counter_id_;
@@ -164,10 +165,9 @@ void Shard::on_checkpoint_io(uint64_t step, int result) {
     case kStageSyncData: {
       checkpoint.stage = kStageWriteSuper;
       checkpoint.outstanding = 1;
-      const Superblock superblock{config_.shard_id,        checkpoint.sequence,
-                                  checkpoint.wal_cut,      checkpoint.payload_bytes,
-                                  checkpoint.blocks,       checkpoint.payload_crc,
-                                  checkpoint.slot};
+      const Superblock superblock{
+          config_.shard_id,  checkpoint.sequence,    checkpoint.wal_cut, checkpoint.payload_bytes,
+          checkpoint.blocks, checkpoint.payload_crc, checkpoint.slot};
       auto block = buffers_.block(checkpoint.super_buffer);
       encode_superblock(superblock, block);
       VERIFY(decode_superblock(block).ok());  // pair assertion before the write
@@ -183,14 +183,15 @@ void Shard::on_checkpoint_io(uint64_t step, int result) {
     case kStageSyncSuper:
       checkpoint_durable();
       return;
-    default: VERIFY(false && "unknown checkpoint stage");
+    default:
+      VERIFY(false && "unknown checkpoint stage");
   }
 }
 
 void Shard::checkpoint_failed(int result) {
   ++stats_.checkpoint_failures;
   const uint64_t stage = checkpoint_->stage;
-  const StoreOp op = stage == kStageGrow                                    ? StoreOp::kGrow
+  const StoreOp op = stage == kStageGrow                                     ? StoreOp::kGrow
                      : (stage == kStageSyncData || stage == kStageSyncSuper) ? StoreOp::kSync
                                                                              : StoreOp::kWrite;
   health_.record_error(op, result < 0 ? result : -EIO);

@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "base/verify.h"
 #include "engine/store/io_tag.h"
 #include "engine/store/shard.h"
 #include "engine/store/shard_jobs.h"
 #include "fileformat/page_format.h"
-#include "base/verify.h"
 
 namespace ringstat {
 
@@ -177,8 +177,8 @@ void Shard::write_flush_page(uint32_t slot) {
     image = old.value();
   }
   const Counter& counter = counters_[job.counter_id];
-  image.header = PageHeader{job.level, counter.kind, job.counter_id,
-                            retention_level(job.counter_id, job.level).interval_s,
+  image.header = PageHeader{job.level,       counter.kind,
+                            job.counter_id,  retention_level(job.counter_id, job.level).interval_s,
                             job.page_number, next_write_sequence_++};
   for (uint32_t e = job.entries; e != kNoEntry; e = staging_.at(e).next) {
     const StagedEntry& entry = staging_.at(e);
@@ -327,15 +327,16 @@ void Shard::expire_some(int64_t now) {
 void Shard::expire_counter(uint32_t id, int64_t now) {
   for (size_t l = 0; l < counters_[id].level_count; ++l) {
     const RetentionLevel& rl = retention_level(id, l);
-    const int64_t oldest_index = floor_div(now - static_cast<int64_t>(rl.retention_s), rl.interval_s);
+    const int64_t oldest_index =
+        floor_div(now - static_cast<int64_t>(rl.retention_s), rl.interval_s);
     LevelState& state = level(id, l);
     PageMap& map = page_map(id, l);
     // Whole pages older than the retention leave the map; a page in a flush waits.
     if (state.flush_job == kNoJob) {
       size_t drop = 0;
-      while (drop < map.disk_pages.size() &&
-             (map.first_page_number + static_cast<int64_t>(drop) + 1) *
-                     static_cast<int64_t>(kBucketsPerPage) <= oldest_index) {
+      while (drop < map.disk_pages.size() && (map.first_page_number + static_cast<int64_t>(drop) +
+                                              1) * static_cast<int64_t>(kBucketsPerPage) <=
+                                                 oldest_index) {
         if (map.disk_pages[drop] != PageAllocator::kNoPage) {
           allocator_.retire(map.disk_pages[drop]);
           ++stats_.pages_expired;
@@ -343,7 +344,8 @@ void Shard::expire_counter(uint32_t id, int64_t now) {
         ++drop;
       }
       if (drop > 0) {
-        map.disk_pages.erase(map.disk_pages.begin(), map.disk_pages.begin() + static_cast<long>(drop));
+        map.disk_pages.erase(map.disk_pages.begin(),
+                             map.disk_pages.begin() + static_cast<long>(drop));
         map.first_page_number += static_cast<int64_t>(drop);
       }
     }

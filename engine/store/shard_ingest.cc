@@ -4,10 +4,10 @@
 #include <cmath>
 #include <iterator>
 
+#include "base/verify.h"
 #include "engine/store/shard.h"
 #include "engine/store/shard_jobs.h"
 #include "fileformat/page_format.h"
-#include "base/verify.h"
 
 namespace ringstat {
 
@@ -217,8 +217,7 @@ bool Shard::event_sum_fits(const Retention& retention, double raw_sum) {
   // The finest bucket becomes rate = sum / interval with sumsq = rate^2, and a coarser bucket adds
   // up to (its interval / finest interval) such rates and squares: all of it must stay finite.
   const double finest = static_cast<double>(retention.levels.front().interval_s);
-  const double fan_in =
-      static_cast<double>(retention.levels.back().interval_s) / finest;
+  const double fan_in = static_cast<double>(retention.levels.back().interval_s) / finest;
   const double rate = raw_sum / finest;
   return std::isfinite(raw_sum) && std::isfinite(rate * rate * fan_in) &&
          std::isfinite(rate * fan_in);
@@ -265,7 +264,8 @@ void Shard::apply_event_raw(uint32_t id, int64_t time, double value) {
 
 bool Shard::event_bucket_final(const Counter& counter, int64_t index, int64_t now) const {
   const int64_t interval = retentions_[counter.retention_slot].levels.front().interval_s;
-  return index <= counter.finalized_through || (index + 1) * interval + config_.event_grace_s <= now;
+  return index <= counter.finalized_through ||
+         (index + 1) * interval + config_.event_grace_s <= now;
 }
 
 void Shard::finalize_events(int64_t now) {

@@ -34,7 +34,7 @@ struct Shard::QueryJob {
   int64_t start_index = 0;
   int64_t end_index = 0;
   std::vector<std::pair<int64_t, uint32_t>> pages;  // (page number, page-file page) to read
-  std::vector<uint32_t> buffers;                     // by position in pages, while reading
+  std::vector<uint32_t> buffers;                    // by position in pages, while reading
   size_t next_page = 0;
   size_t outstanding = 0;
   bool io_error = false;

@@ -2,11 +2,11 @@
 // asynchronously) and its staged buckets, put into presentation form.
 #include <algorithm>
 
+#include "base/verify.h"
 #include "engine/store/io_tag.h"
 #include "engine/store/shard.h"
 #include "engine/store/shard_jobs.h"
 #include "fileformat/page_format.h"
-#include "base/verify.h"
 
 namespace ringstat {
 
@@ -87,9 +87,9 @@ void Shard::read_level(std::string_view name, uint64_t hash, size_t level_index,
   const PageMap& map = page_map(id, level_index);
   if (!map.disk_pages.empty() && job.end_index > job.start_index) {
     const int64_t first = std::max(page_number_of(job.start_index), map.first_page_number);
-    const int64_t last = std::min(page_number_of(job.end_index - 1),
-                                  map.first_page_number +
-                                      static_cast<int64_t>(map.disk_pages.size()) - 1);
+    const int64_t last =
+        std::min(page_number_of(job.end_index - 1),
+                 map.first_page_number + static_cast<int64_t>(map.disk_pages.size()) - 1);
     for (int64_t p = first; p <= last; ++p) {
       const uint32_t page = disk_page(map, p);
       if (page != PageAllocator::kNoPage) job.pages.emplace_back(p, page);
@@ -171,8 +171,8 @@ void Shard::on_query_read(uint64_t payload, int result) {
       const int64_t interval = job.result.interval_s;
       for (size_t s = 0; s < kBucketsPerPage; ++s) {
         const Bucket& bucket = page.value().buckets[s];
-        const int64_t index = page_number * static_cast<int64_t>(kBucketsPerPage) +
-                              static_cast<int64_t>(s);
+        const int64_t index =
+            page_number * static_cast<int64_t>(kBucketsPerPage) + static_cast<int64_t>(s);
         if (bucket.empty() || index < job.start_index || index >= job.end_index) continue;
         job.result.buckets.push_back(TimedBucket{index * interval, bucket});
       }
@@ -198,8 +198,9 @@ void Shard::finish_query(uint32_t slot) {
       // Coarse event buckets hold one sample per present finest rate; present them with the
       // fixed count interval / finest interval, and min (max) at most (at least) 0 when any
       // finest bucket was missing (docs/protocols.md "Event counters").
-      const auto fixed = static_cast<uint64_t>(retention_level(job.counter_id, job.level).interval_s /
-                                               retention_level(job.counter_id, 0).interval_s);
+      const auto fixed =
+          static_cast<uint64_t>(retention_level(job.counter_id, job.level).interval_s /
+                                retention_level(job.counter_id, 0).interval_s);
       for (TimedBucket& timed : result.buckets) {
         Bucket& bucket = timed.bucket;
         if (bucket.count < fixed) {

@@ -6,11 +6,11 @@
 #include <cstring>
 #include <variant>
 
+#include "base/verify.h"
 #include "engine/store/io_tag.h"
 #include "engine/store/shard.h"
 #include "engine/store/shard_jobs.h"
 #include "fileformat/page_format.h"
-#include "base/verify.h"
 
 namespace ringstat {
 
@@ -125,7 +125,8 @@ void Shard::on_recovery_io(uint64_t step, int result) {
     case kStageReadWal:
       continue_replay();
       return;
-    default: VERIFY(false && "unknown recovery stage");
+    default:
+      VERIFY(false && "unknown recovery stage");
   }
 }
 
@@ -261,8 +262,8 @@ void Shard::continue_replay() {
   }
   // Read the next batch, never wrapping inside one read.
   const uint64_t position = recovery.next_sequence % recovery.wal_blocks;
-  const auto count = static_cast<uint32_t>(
-      std::min<uint64_t>(kReadChunkBlocks, recovery.wal_blocks - position));
+  const auto count =
+      static_cast<uint32_t>(std::min<uint64_t>(kReadChunkBlocks, recovery.wal_blocks - position));
   recovery.batch_first = recovery.next_sequence;
   recovery.batch_blocks = count;
   recovery.bytes.allocate(size_t{count} * kWalBlockBytes);

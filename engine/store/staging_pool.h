@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "fileformat/bucket.h"
 #include "base/verify.h"
+#include "fileformat/bucket.h"
 
 namespace ringstat {
 

@@ -19,11 +19,16 @@ enum class StoreOp : uint8_t { kRead, kWrite, kSync, kGrow, kCount };
 
 inline constexpr const char* store_op_name(StoreOp op) {
   switch (op) {
-    case StoreOp::kRead: return "read";
-    case StoreOp::kWrite: return "write";
-    case StoreOp::kSync: return "sync";
-    case StoreOp::kGrow: return "grow";
-    case StoreOp::kCount: break;
+    case StoreOp::kRead:
+      return "read";
+    case StoreOp::kWrite:
+      return "write";
+    case StoreOp::kSync:
+      return "sync";
+    case StoreOp::kGrow:
+      return "grow";
+    case StoreOp::kCount:
+      break;
   }
   return "unknown";
 }

@@ -1,7 +1,7 @@
 #include "engine/store/wal_writer.h"
 
-#include "engine/store/io_tag.h"
 #include "base/verify.h"
+#include "engine/store/io_tag.h"
 
 namespace ringstat {
 

@@ -80,15 +80,15 @@ class WalWriter {
   StoreHealth& health_;
   WalBlockBuilder builder_;
   uint64_t block_count_ = 0;
-  uint64_t head_ = 1;  // sequence of the open block
-  uint64_t tail_ = 1;  // oldest block still needed
+  uint64_t head_ = 1;                    // sequence of the open block
+  uint64_t tail_ = 1;                    // oldest block still needed
   std::deque<InFlightWrite> in_flight_;  // ordered by sequence
   uint64_t written_through_ = 0;         // every block <= this has been written
   uint64_t sync_wanted_through_ = 0;
   uint64_t durable_through_ = 0;
   bool sync_in_flight_ = false;
-  bool sync_failed_ = false;                 // retried by retry_failed()
-  std::vector<uint64_t> failed_writes_;      // sequences to resubmit in retry_failed()
+  bool sync_failed_ = false;             // retried by retry_failed()
+  std::vector<uint64_t> failed_writes_;  // sequences to resubmit in retry_failed()
   std::vector<std::pair<uint64_t, std::function<void()>>> waiters_;
   WalStats stats_;
 };

@@ -30,8 +30,8 @@ class AdminService {
   // and are now gone from queries and listings.
   virtual void delete_counters(std::vector<std::string> names,
                                std::function<void(std::vector<std::string> deleted)> done) = 0;
-  // Deletes every counter matching any of the listing patterns (engine/query/glob.h); `deleted` lists
-  // them.
+  // Deletes every counter matching any of the listing patterns (engine/query/glob.h); `deleted`
+  // lists them.
   virtual void delete_pattern(std::vector<std::string> globs,
                               std::function<void(std::vector<std::string> deleted)> done) = 0;
 };

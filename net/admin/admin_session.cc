@@ -7,10 +7,10 @@
 #include <utility>
 #include <vector>
 
+#include "base/verify.h"
 #include "engine/ingest/counter_name.h"
 #include "engine/query/glob.h"
 #include "engine/query/query_plan.h"
-#include "base/verify.h"
 
 namespace ringstat {
 namespace {

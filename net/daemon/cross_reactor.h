@@ -1,7 +1,7 @@
-// What reactors send each other through their SPSC queues (net/daemon/spsc_queue.h): batches of parsed
-// samples for the shards the receiver owns, filled in place in the queue slot, and tasks (queries,
-// admin commands, shutdown steps) to run on the receiver's thread. One queue of each kind per
-// ordered pair of reactors; the sender is the only producer, the receiver the only consumer.
+// What reactors send each other through their SPSC queues (net/daemon/spsc_queue.h): batches of
+// parsed samples for the shards the receiver owns, filled in place in the queue slot, and tasks
+// (queries, admin commands, shutdown steps) to run on the receiver's thread. One queue of each kind
+// per ordered pair of reactors; the sender is the only producer, the receiver the only consumer.
 #pragma once
 
 #include <array>

@@ -72,10 +72,12 @@ void store_errors(PrometheusWriter& writer, const std::vector<MetricsSnapshot>& 
   for (const auto& [kind, count] : by_kind) {
     writer.sample({{"op", kind.first}, {"errno", kind.second}}, count);
   }
-  writer.family("ringstat_store_failing_shards",
-                "Shards whose store is failing (a full disk, I/O errors) and retrying with backoff.",
-                MetricType::kGauge);
-  writer.sample({}, sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.store_failing}; }));
+  writer.family(
+      "ringstat_store_failing_shards",
+      "Shards whose store is failing (a full disk, I/O errors) and retrying with backoff.",
+      MetricType::kGauge);
+  writer.sample(
+      {}, sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.store_failing}; }));
 }
 
 }  // namespace
@@ -171,9 +173,10 @@ void render_daemon_metrics(const std::vector<MetricsSnapshot>& snapshots, std::s
   reactor_counter(writer, snapshots, "ringstat_cross_reactor_batches_total",
                   "Sample batches handed to another reactor.",
                   &ReactorMetrics::remote_batches_sent);
-  reactor_counter(writer, snapshots, "ringstat_http_refused_backlog_total",
-                  "HTTP requests refused while tasks for another reactor waited beyond their bound.",
-                  &ReactorMetrics::http_refused_backlog);
+  reactor_counter(
+      writer, snapshots, "ringstat_http_refused_backlog_total",
+      "HTTP requests refused while tasks for another reactor waited beyond their bound.",
+      &ReactorMetrics::http_refused_backlog);
   reactor_counter(writer, snapshots, "ringstat_doorbells_total", "MSG_RING wake-ups sent.",
                   &ReactorMetrics::doorbells_sent);
 
@@ -254,7 +257,8 @@ std::vector<std::pair<std::string, std::string>> daemon_stats_lines(
   add("reactors", snapshots.size());
   add("store_failing_shards",
       sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.store_failing}; }));
-  add("store_errors", sum_shards(snapshots, [](const ShardStats& s) { return s.store_errors_total; }));
+  add("store_errors",
+      sum_shards(snapshots, [](const ShardStats& s) { return s.store_errors_total; }));
   uint64_t accepted = 0;
   uint64_t rejected = 0;
   for (const MetricsSnapshot& s : snapshots) {

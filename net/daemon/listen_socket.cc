@@ -48,8 +48,9 @@ Result<int> open_socket(const std::string& address, uint16_t port, SocketType ty
   Result<Address> parsed = parse_address(address, port);
   if (!parsed.ok()) return Error{parsed.error()};
   const int family = parsed.value().storage.ss_family;
-  const int fd = ::socket(family, (type == SocketType::kTcp ? SOCK_STREAM : SOCK_DGRAM) |
-                                      SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int fd = ::socket(
+      family, (type == SocketType::kTcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC,
+      0);
   if (fd < 0) return Error{"cannot create a socket: " + std::string(std::strerror(errno))};
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

@@ -8,12 +8,12 @@
 #include <cerrno>
 #include <cstring>
 
-#include "net/http/http_handler.h"
-#include "net/uring/io_user_data.h"
-#include "net/process/log.h"
 #include "net/daemon/reactor_state.h"
-#include "net/process/sd_notify.h"
 #include "net/daemon/server.h"
+#include "net/http/http_handler.h"
+#include "net/process/log.h"
+#include "net/process/sd_notify.h"
+#include "net/uring/io_user_data.h"
 
 namespace ringstat {
 

@@ -18,17 +18,17 @@
 
 #include <liburing.h>
 
+#include "engine/ingest/line_splitter.h"
 #include "engine/store/clock.h"
 #include "engine/store/ingest_batch.h"
-#include "engine/ingest/line_splitter.h"
 #include "engine/store/shard.h"
 #include "net/admin/admin_service.h"
-#include "net/uring/buffer_ring.h"
 #include "net/daemon/cross_reactor.h"
-#include "net/http/query_service.h"
 #include "net/daemon/reactor_metrics.h"
-#include "net/uring/ring.h"
 #include "net/daemon/spill_list.h"
+#include "net/http/query_service.h"
+#include "net/uring/buffer_ring.h"
+#include "net/uring/ring.h"
 #include "net/uring/uring_page_store.h"
 
 namespace ringstat {

@@ -52,7 +52,7 @@ struct ReactorMetrics {
   uint64_t remote_batches_received = 0;
   uint64_t doorbells_sent = 0;
   std::map<int, uint64_t> http_requests;  // by status code
-  uint64_t http_refused_backlog = 0;       // requests refused: tasks to a peer over their bound
+  uint64_t http_refused_backlog = 0;      // requests refused: tasks to a peer over their bound
   LatencyHistogram http_latency;
 };
 

@@ -2,12 +2,12 @@
 // connection (pipelined ones wait their turn), and the bytes to send.
 #include <chrono>
 
-#include "net/http/http_handler.h"
-#include "net/http/http_request.h"
-#include "net/process/log.h"
 #include "net/daemon/reactor.h"
 #include "net/daemon/reactor_state.h"
 #include "net/daemon/server.h"
+#include "net/http/http_handler.h"
+#include "net/http/http_request.h"
+#include "net/process/log.h"
 
 namespace ringstat {
 

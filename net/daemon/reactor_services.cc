@@ -8,10 +8,10 @@
 #include "engine/ingest/counter_name.h"
 #include "engine/query/glob.h"
 #include "net/daemon/daemon_metrics.h"
-#include "net/process/log.h"
 #include "net/daemon/reactor.h"
 #include "net/daemon/reactor_state.h"
 #include "net/daemon/server.h"
+#include "net/process/log.h"
 
 namespace ringstat {
 

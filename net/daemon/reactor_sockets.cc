@@ -12,12 +12,12 @@
 #include <cstring>
 #include <filesystem>
 
-#include "net/uring/io_user_data.h"
 #include "net/daemon/listen_socket.h"
-#include "net/process/log.h"
 #include "net/daemon/reactor.h"
 #include "net/daemon/reactor_state.h"
 #include "net/daemon/server.h"
+#include "net/process/log.h"
+#include "net/uring/io_user_data.h"
 
 namespace ringstat {
 

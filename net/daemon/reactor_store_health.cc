@@ -4,9 +4,9 @@
 #include <string>
 
 #include "net/daemon/daemon_metrics.h"
-#include "net/process/log.h"
 #include "net/daemon/reactor.h"
 #include "net/daemon/reactor_state.h"
+#include "net/process/log.h"
 
 namespace ringstat {
 
@@ -25,8 +25,8 @@ void Reactor::report_store_health() {
     const bool first = stats.store_failing && !report.failing;
     if (unreported > 0 && (first || now_ms - report.logged_ms >= kStoreReportInterval_ms)) {
       const StoreErrorCount& last = stats.last_store_error;
-      process_log().error(shard + ": store " + store_op_name(last.op) + " failed: " +
-                          errno_name(last.error) + " (" + std::to_string(unreported) +
+      process_log().error(shard + ": store " + store_op_name(last.op) +
+                          " failed: " + errno_name(last.error) + " (" + std::to_string(unreported) +
                           " failed operations since the last report); retrying with backoff" +
                           (stats.store_grace_spent ? ", refusing new samples as store_full" : ""));
       report.errors_logged = stats.store_errors_total;

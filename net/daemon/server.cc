@@ -8,24 +8,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 
-#include "net/uring/io_user_data.h"
 #include "net/daemon/listen_socket.h"
+#include "net/daemon/reactor.h"
 #include "net/process/lock_file.h"
 #include "net/process/log.h"
-#include "net/daemon/reactor.h"
-#include "net/uring/ring.h"
 #include "net/process/sd_notify.h"
+#include "net/uring/io_user_data.h"
+#include "net/uring/ring.h"
 
 namespace ringstat {
 
-Server::Server(DaemonConfig config) : config_(std::move(config)) {
-  VERIFY(config_.threads >= 1);
-}
+Server::Server(DaemonConfig config) : config_(std::move(config)) { VERIFY(config_.threads >= 1); }
 
 Server::~Server() {
   for (std::thread& thread : threads_) {
@@ -192,8 +190,9 @@ int Server::run() {
   }
   log.info("ready: stat port " + std::to_string(config_.stat_port) + ", graphite port " +
            std::to_string(config_.graphite_port) + ", http port " +
-           std::to_string(config_.http_port) + ", admin port " + std::to_string(config_.admin_port) +
-           " on " + config_.listen_address + " (admin port on " + config_.admin_address + ")");
+           std::to_string(config_.http_port) + ", admin port " +
+           std::to_string(config_.admin_port) + " on " + config_.listen_address +
+           " (admin port on " + config_.admin_address + ")");
   (void)notify("READY=1");
   if (const int status = serve_signals(); status != 0) return abandon("signal handling failed");
   for (std::thread& thread : threads_) thread.join();
@@ -232,7 +231,8 @@ int Server::serve_signals() {
     ring.submit_and_wait(std::chrono::milliseconds(100));
     ring.drain([&](const io_uring_cqe& cqe) {
       if (user_data_owner(cqe.user_data) != IoOwner::kSignal) return;
-      const size_t count = cqe.res > 0 ? static_cast<size_t>(cqe.res) / sizeof(signalfd_siginfo) : 0;
+      const size_t count =
+          cqe.res > 0 ? static_cast<size_t>(cqe.res) / sizeof(signalfd_siginfo) : 0;
       for (size_t i = 0; i < count; ++i) {
         const auto number = static_cast<int>(signals[i].ssi_signo);
         if (number == SIGHUP) {
@@ -248,7 +248,8 @@ int Server::serve_signals() {
           (void)notify("STOPPING=1");
           stop_requested_.store(true, std::memory_order_release);
           io_uring_sqe* sqe = ring.get_sqe();
-          io_uring_prep_msg_ring(sqe, reactor(0).ring_fd(), 0, make_user_data(IoOwner::kWake, 0, 0), 0);
+          io_uring_prep_msg_ring(sqe, reactor(0).ring_fd(), 0, make_user_data(IoOwner::kWake, 0, 0),
+                                 0);
           io_uring_sqe_set_data64(sqe, make_user_data(IoOwner::kWake, 0, 0));
         }
       }

@@ -8,12 +8,12 @@
 #include <utility>
 #include <vector>
 
+#include "base/iso_time.h"
 #include "engine/ingest/counter_name.h"
 #include "engine/query/glob.h"
 #include "engine/query/json_writer.h"
 #include "engine/query/listing.h"
 #include "engine/query/query_plan.h"
-#include "base/iso_time.h"
 #include "engine/query/render.h"
 #include "net/http/post_body.h"
 
@@ -55,9 +55,9 @@ std::optional<HttpResponse> failed_counter(const CounterQueryOutcome& outcome,
       return error_response(HttpStatus::kInternalServerError,
                             "I/O error reading counter " + echoed_name(requested));
     case CounterQueryOutcome::Status::kBusy:
-      return error_response(HttpStatus::kServiceUnavailable,
-                            "Too many queries waiting to read counter " + echoed_name(requested) +
-                                "; try again");
+      return error_response(
+          HttpStatus::kServiceUnavailable,
+          "Too many queries waiting to read counter " + echoed_name(requested) + "; try again");
     case CounterQueryOutcome::Status::kOk:
       break;
   }

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "engine/query/render.h"
 #include "base/verify.h"
+#include "engine/query/render.h"
 #include "net/http/http_text.h"
 
 namespace ringstat {

@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/store/counter_query.h"
 #include "engine/ingest/retention.h"
+#include "engine/store/counter_query.h"
 #include "fileformat/counter_kind.h"
 
 namespace ringstat {

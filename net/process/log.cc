@@ -10,8 +10,8 @@
 #include <charconv>
 #include <cstring>
 
-#include "base/iso_time.h"
 #include "base/integer_math.h"
+#include "base/iso_time.h"
 
 namespace ringstat {
 namespace {

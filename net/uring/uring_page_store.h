@@ -1,5 +1,5 @@
-// UringPageStore: engine/store/page_store.h over io_uring. The five files of one shard directory, opened
-// with O_DIRECT where the filesystem really supports it, installed as fixed files, read and
+// UringPageStore: engine/store/page_store.h over io_uring. The five files of one shard directory,
+// opened with O_DIRECT where the filesystem really supports it, installed as fixed files, read and
 // written with read/write_fixed when the buffer is registered. Owned by the shard's reactor and
 // used only on its thread; the Ring must outlive it. Completions come back when the reactor
 // routes this store's CQEs (IoOwner::kStore, index = store index) to complete().
@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/store/page_store.h"
 #include "base/result.h"
+#include "engine/store/page_store.h"
 #include "net/uring/direct_io_mode.h"
 #include "net/uring/ring.h"
 
