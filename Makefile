@@ -4,7 +4,7 @@ ASAN_BUILD_DIR ?= build-asan
 FUZZ_BUILD_DIR ?= build-fuzz
 # Seconds per fuzz target: `make fuzz`, and `make test` after every corpus input once.
 FUZZ_SECONDS      ?= 300
-FUZZ_TEST_SECONDS ?= 8
+FUZZ_TEST_SECONDS ?= 5
 NINJA_JOBS     ?= $(shell nproc)
 
 # Debian 12 packages the build, the tests and the benchmarks need.
