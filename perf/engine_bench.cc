@@ -107,14 +107,15 @@ class BenchEngine {
     auto on_line = [&](std::string_view line) {
       const LineResult parsed = parse_istatd_line(line);
       if (!parsed.ok() || parsed.line.kind != LineKind::kSample) return;
-      const SampleFields& sample = parsed.line.sample;
-      const auto time = sample.has_time ? std::optional<int64_t>(sample.time) : std::nullopt;
-      for_each_counter_name(sample.raw_name, sample.name_syntax, [&](std::string_view name) {
-        const uint64_t hash = CounterTable::hash_name(name);
-        const auto s = static_cast<uint32_t>(hash >> 62);
-        if (!batches_[s].add(name, hash, time, sample.bucket, sample.kind, sample.aggregated)) {
+      const SampleFields& fields = parsed.line.sample;
+      IngestSample sample = ingest_sample_from(fields);
+      for_each_counter_name(fields.raw_name, fields.name_syntax, [&](std::string_view name) {
+        sample.name = name;
+        sample.hash = CounterTable::hash_name(name);
+        const auto s = static_cast<uint32_t>(sample.hash >> 62);
+        if (!batches_[s].add(sample)) {
           hand_over(s);
-          batches_[s].add(name, hash, time, sample.bucket, sample.kind, sample.aggregated);
+          batches_[s].add(sample);
         }
       });
     };

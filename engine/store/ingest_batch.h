@@ -12,9 +12,20 @@
 
 #include "base/verify.h"
 #include "engine/ingest/counter_name.h"
+#include "engine/ingest/parsed_line.h"
 #include "engine/store/shard_types.h"
 
 namespace ringstat {
+
+// The sample a parsed line makes, before its name (one per caret-expanded name) and hash are set.
+inline IngestSample ingest_sample_from(const SampleFields& fields) {
+  IngestSample sample;
+  sample.time = fields.has_time ? std::optional<int64_t>(fields.time) : std::nullopt;
+  sample.bucket = fields.bucket;
+  sample.kind = fields.kind;
+  sample.aggregated = fields.aggregated;
+  return sample;
+}
 
 class IngestBatch {
  public:
@@ -24,14 +35,16 @@ class IngestBatch {
   IngestBatch() { samples_.reserve(kMaxSamples); }
 
   // False when the batch has no room for this sample: hand the batch over and clear it first.
-  bool add(std::string_view name, uint64_t hash, std::optional<int64_t> time, const Bucket& bucket,
-           CounterKind kind, bool aggregated) {
+  // The sample's name is copied into the batch; the stored sample points at the copy.
+  bool add(const IngestSample& sample) {
+    const std::string_view name = sample.name;
     VERIFY(name.size() <= kMaxNameBytes);
     if (samples_.size() == kMaxSamples || arena_used_ + name.size() > kArenaBytes) return false;
     char* copy = arena_.data() + arena_used_;
     std::memcpy(copy, name.data(), name.size());
     arena_used_ += name.size();
-    samples_.push_back(IngestSample{{copy, name.size()}, hash, time, bucket, kind, aggregated});
+    samples_.push_back(sample);
+    samples_.back().name = std::string_view(copy, name.size());
     return true;
   }
 

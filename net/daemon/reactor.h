@@ -135,12 +135,8 @@ class Reactor final : public QueryService, public AdminService {
   struct SpilledSample {
     uint32_t shard = 0;
     ListenerKind listener = ListenerKind::kStatTcp;
-    std::string name;
-    uint64_t hash = 0;
-    std::optional<int64_t> time;
-    Bucket bucket;
-    CounterKind kind = CounterKind::kGauge;
-    bool aggregated = false;
+    std::string name;     // owned: the sample outlives the receive buffer it came from
+    IngestSample sample;  // its name is re-pointed at `name` when it is handed on
   };
   struct DeferredReceive {
     uint32_t connection = 0;  // slot (TCP) or listener index (UDP)
@@ -189,8 +185,12 @@ class Reactor final : public QueryService, public AdminService {
   void ingest_tcp(Connection& connection, std::string_view bytes);
   void ingest_udp(uint32_t listener, std::string_view datagram);
   void ingest_line(ListenerKind kind, Connection* connection, std::string_view line);
-  void route_sample(std::string_view name, uint64_t hash, const SampleFields& sample,
-                    ListenerKind kind);
+  void route_sample(const IngestSample& sample, ListenerKind kind);
+  // Adds `sample` to a local shard's batch, applying the batch first when it is full.
+  void add_local(OwnedShard& owned, const IngestSample& sample, ListenerKind kind);
+  // Adds `sample` to an outbound slot; false when the slot is full (hand it over first).
+  static bool add_remote(RemoteBatch& slot, const IngestSample& sample, uint32_t shard,
+                         ListenerKind kind);
   void flush_local_batches();
   void flush_remote_batches();
   bool push_remote(uint32_t target);

@@ -126,53 +126,54 @@ void Reactor::ingest_line(ListenerKind kind, Connection* connection, std::string
     case LineKind::kSample:
       break;
   }
-  const SampleFields& sample = parsed.line.sample;
-  for_each_counter_name(sample.raw_name, sample.name_syntax, [&](std::string_view name) {
-    route_sample(name, CounterTable::hash_name(name), sample, kind);
+  const SampleFields& fields = parsed.line.sample;
+  IngestSample sample = ingest_sample_from(fields);
+  for_each_counter_name(fields.raw_name, fields.name_syntax, [&](std::string_view name) {
+    sample.name = name;
+    sample.hash = CounterTable::hash_name(name);
+    route_sample(sample, kind);
   });
 }
 
-void Reactor::route_sample(std::string_view name, uint64_t hash, const SampleFields& sample,
-                           ListenerKind kind) {
-  const uint32_t shard = shard_of(hash);
+void Reactor::add_local(OwnedShard& owned, const IngestSample& sample, ListenerKind kind) {
+  if (!owned.batch.add(sample)) {
+    apply_local_batch(owned);
+    const bool added = owned.batch.add(sample);
+    VERIFY(added);  // an empty batch takes any valid name
+  }
+  owned.listeners[owned.batch.samples().size() - 1] = kind;
+}
+
+bool Reactor::add_remote(RemoteBatch& slot, const IngestSample& sample, uint32_t shard,
+                         ListenerKind kind) {
+  if (!slot.batch.add(sample)) return false;
+  slot.shards[slot.batch.samples().size() - 1] = shard;
+  slot.listeners[slot.batch.samples().size() - 1] = kind;
+  return true;
+}
+
+void Reactor::route_sample(const IngestSample& sample, ListenerKind kind) {
+  const uint32_t shard = shard_of(sample.hash);
   const uint32_t owner = owner_of(shard);
-  const std::optional<int64_t> time =
-      sample.has_time ? std::optional<int64_t>(sample.time) : std::nullopt;
   if (owner == index_) {
-    OwnedShard& owned = *local_shard(shard);
-    if (!owned.batch.add(name, hash, time, sample.bucket, sample.kind, sample.aggregated)) {
-      apply_local_batch(owned);
-      const bool added =
-          owned.batch.add(name, hash, time, sample.bucket, sample.kind, sample.aggregated);
-      VERIFY(added);  // an empty batch takes any valid name
-    }
-    owned.listeners[owned.batch.samples().size() - 1] = kind;
+    add_local(*local_shard(shard), sample, kind);
     return;
   }
   // Samples for another reactor keep their order: once one spilled, every later one spills too.
   if (spill_[owner].empty()) {
     RemoteBatch* slot = outbound_[owner];
-    if (slot != nullptr &&
-        slot->batch.add(name, hash, time, sample.bucket, sample.kind, sample.aggregated)) {
-      slot->shards[slot->batch.samples().size() - 1] = shard;
-      slot->listeners[slot->batch.samples().size() - 1] = kind;
-      return;
-    }
+    if (slot != nullptr && add_remote(*slot, sample, shard, kind)) return;
     if (slot != nullptr) push_remote(owner);  // full: hand it over and take the next slot
     slot = outbound_[owner] = server_.data_queue(index_, owner).producer_slot();
     if (slot != nullptr) {
       slot->batch.clear();
-      const bool added =
-          slot->batch.add(name, hash, time, sample.bucket, sample.kind, sample.aggregated);
-      VERIFY(added);
-      slot->shards[0] = shard;
-      slot->listeners[0] = kind;
+      const bool added = add_remote(*slot, sample, shard, kind);
+      VERIFY(added);  // an empty batch takes any valid name
       return;
     }
   }
   outbound_blocked_[owner] = true;
-  spill_[owner].push_back(SpilledSample{shard, kind, std::string(name), hash, time, sample.bucket,
-                                        sample.kind, sample.aggregated});
+  spill_[owner].push_back(SpilledSample{shard, kind, std::string(sample.name), sample});
 }
 
 bool Reactor::push_remote(uint32_t target) {
@@ -219,13 +220,13 @@ void Reactor::flush_remote_batches() {
         if (slot == nullptr) break;
         slot->batch.clear();
       }
-      const SpilledSample& s = spill[moved];
-      if (!slot->batch.add(s.name, s.hash, s.time, s.bucket, s.kind, s.aggregated)) {
+      const SpilledSample& spilled = spill[moved];
+      IngestSample sample = spilled.sample;
+      sample.name = spilled.name;
+      if (!add_remote(*slot, sample, spilled.shard, spilled.listener)) {
         push_remote(target);
         continue;
       }
-      slot->shards[slot->batch.samples().size() - 1] = s.shard;
-      slot->listeners[slot->batch.samples().size() - 1] = s.listener;
       ++moved;
     }
     spill.pop_front(moved);
@@ -281,14 +282,7 @@ bool Reactor::drain_inbound_from(uint32_t source) {
     }
     const auto samples = slot->batch.samples();
     for (size_t i = 0; i < samples.size(); ++i) {
-      OwnedShard& owned = *local_shard(slot->shards[i]);
-      const IngestSample& s = samples[i];
-      if (!owned.batch.add(s.name, s.hash, s.time, s.bucket, s.kind, s.aggregated)) {
-        apply_local_batch(owned);
-        const bool added = owned.batch.add(s.name, s.hash, s.time, s.bucket, s.kind, s.aggregated);
-        VERIFY(added);
-      }
-      owned.listeners[owned.batch.samples().size() - 1] = slot->listeners[i];
+      add_local(*local_shard(slot->shards[i]), samples[i], slot->listeners[i]);
     }
     flush_local_batches();  // the names live in the slot, which is about to be reused
     queue.consumer_release();
