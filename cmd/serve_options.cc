@@ -156,7 +156,7 @@ void add_serve_options(CLI::App& serve, CLI::Option& root_config, RawServeOption
                   "reactors, one per core, each pinned (default: online CPUs)")
       ->type_name("N")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{kMaxThreads}));
+      ->check(CLI::Range(int64_t{1}, int64_t{kThreadsMax}));
   serve
       .add_option("--commit-interval-ms", options.commit_interval_ms,
                   "the write-ahead log is made durable at least this often")
@@ -185,21 +185,21 @@ void add_serve_options(CLI::App& serve, CLI::Option& root_config, RawServeOption
                   "shards of a new store (an existing store keeps its own)")
       ->type_name("N")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{kMaxShards}));
+      ->check(CLI::Range(int64_t{1}, int64_t{kShardsMax}));
   serve.add_option("--max-counters", options.max_counters, "live counters in the store")
       ->type_name("N")
       ->capture_default_str()
-      ->check(CLI::Range(uint64_t{1}, kMaxStoreCounters));
+      ->check(CLI::Range(uint64_t{1}, kStoreCountersMax));
   serve
       .add_option("--staging-mb", options.staging_mb,
                   "memory for staged buckets, for the whole daemon (taken as needed)")
       ->type_name("N")
       ->capture_default_str()
-      ->check(CLI::Range(uint64_t{1}, kMaxStagingMb));
+      ->check(CLI::Range(uint64_t{1}, kStaging_mb_max));
   serve.add_option("--wal-mb", options.wal_mb, "write-ahead log size per shard of a new store")
       ->type_name("N")
       ->capture_default_str()
-      ->check(CLI::Range(kMinWalMb, kMaxWalMb));
+      ->check(CLI::Range(kWal_mb_min, kWal_mb_max));
   const CLI::Range timeout_range(int64_t{kMinTimeout_ms}, int64_t{kMaxTimeout_ms});
   serve
       .add_option("--http-request-timeout-ms", options.http_request_timeout_ms,
@@ -304,7 +304,7 @@ std::string_view ringstat_version() { return RINGSTAT_VERSION; }
 uint32_t online_cpus() {
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   if (cpus < 1) return 1;
-  return static_cast<uint32_t>(std::min<long>(cpus, kMaxThreads));
+  return static_cast<uint32_t>(std::min<long>(cpus, kThreadsMax));
 }
 
 }  // namespace ringstat

@@ -23,15 +23,15 @@ enum ExitStatus : int {
 };
 
 // Bounds of the numeric flags; a value outside is a usage error.
-inline constexpr uint32_t kMaxThreads = 1024;
-inline constexpr uint32_t kMaxShards = 1024;
+inline constexpr uint32_t kThreadsMax = 1024;
+inline constexpr uint32_t kShardsMax = 1024;
 inline constexpr uint32_t kMaxCommitInterval_ms = 3'600'000;
-inline constexpr uint64_t kMaxStoreCounters = 1'000'000'000;
-inline constexpr uint64_t kMaxStagingMb = 1 << 20;
+inline constexpr uint64_t kStoreCountersMax = 1'000'000'000;
+inline constexpr uint64_t kStaging_mb_max = 1 << 20;
 // The log must hold a few checkpoints' worth of blocks (engine ShardConfig: a checkpoint per
 // 16 MiB by default), so a log under 4 MiB could not work.
-inline constexpr uint64_t kMinWalMb = 4;
-inline constexpr uint64_t kMaxWalMb = 1 << 16;
+inline constexpr uint64_t kWal_mb_min = 4;
+inline constexpr uint64_t kWal_mb_max = 1 << 16;
 // Connection timeouts (flags in milliseconds): at least a tenth of a second, at most a day.
 inline constexpr uint32_t kMinTimeout_ms = 100;
 inline constexpr uint32_t kMaxTimeout_ms = 86'400'000;
@@ -89,7 +89,7 @@ int print_and_exit_status(const ExitNow& exit);
 // The project version from meson, e.g. "0.1.0".
 std::string_view ringstat_version();
 
-// Online CPUs (the default of --threads), at least 1 and at most kMaxThreads.
+// Online CPUs (the default of --threads), at least 1 and at most kThreadsMax.
 uint32_t online_cpus();
 
 }  // namespace ringstat

@@ -161,8 +161,8 @@ SnapshotWriter::SnapshotWriter(uint32_t shard_id, uint64_t checkpoint_sequence)
 
 void SnapshotWriter::put_header(const SnapshotHeader& header) {
   VERIFY(stage_ == Stage::kHeader);
-  VERIFY(header.free_pages.size() <= kMaxFreePages);
-  VERIFY(header.retentions.size() <= kMaxSnapshotRetentions);
+  VERIFY(header.free_pages.size() <= kFreePagesMax);
+  VERIFY(header.retentions.size() <= kSnapshotRetentionsMax);
   VERIFY(header.counter_count <= header.next_counter_id);
 
   put_u8(static_cast<uint8_t>(SnapshotTag::kHeader));
@@ -218,8 +218,8 @@ void SnapshotWriter::put_counter(const SnapshotCounter& counter) {
   put_u32(static_cast<uint32_t>(counter.levels.size()));
   for (size_t level_index = 0; level_index < counter.levels.size(); ++level_index) {
     const SnapshotLevel& level = counter.levels[level_index];
-    VERIFY(level.disk_pages.size() <= kMaxPagesPerLevel);
-    VERIFY(level.staged.size() <= kMaxStagedPerLevel);
+    VERIFY(level.disk_pages.size() <= kPagesPerLevelMax);
+    VERIFY(level.staged.size() <= kStagedPerLevelMax);
     VERIFY(page_range_is_valid(level.first_page_number, level.disk_pages.size()));
     put_i64(level.first_page_number);
     put_u32(static_cast<uint32_t>(level.disk_pages.size()));

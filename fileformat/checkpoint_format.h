@@ -29,10 +29,10 @@ inline constexpr uint16_t kSnapshotFormatVersion = 1;
 
 // Limits a snapshot decoder enforces before it allocates anything (docs/format.md).
 inline constexpr size_t kSnapshotMaxNameBytes = 255;      // name_length is one byte
-inline constexpr uint32_t kMaxPagesPerLevel = 1u << 22;   // disk_pages of one level
-inline constexpr uint32_t kMaxStagedPerLevel = 1u << 16;  // staged buckets of one level
-inline constexpr uint32_t kMaxFreePages = 1u << 26;       // the free page list
-inline constexpr uint32_t kMaxSnapshotRetentions = 256;   // one per u8 slot
+inline constexpr uint32_t kPagesPerLevelMax = 1u << 22;   // disk_pages of one level
+inline constexpr uint32_t kStagedPerLevelMax = 1u << 16;  // staged buckets of one level
+inline constexpr uint32_t kFreePagesMax = 1u << 26;       // the free page list
+inline constexpr uint32_t kSnapshotRetentionsMax = 256;   // one per u8 slot
 inline constexpr uint8_t kStagedFlagEventRaw = 1;         // the only staged flag bit
 
 // The first byte of every snapshot entry.
@@ -85,7 +85,7 @@ struct SnapshotHeader {
   int64_t clock_time = 0;
   uint32_t page_high_water = 0;               // page numbers below this have been allocated once
   std::vector<uint32_t> free_pages;           // reusable page numbers, each in [1, page_high_water)
-  std::vector<SnapshotRetention> retentions;  // at most kMaxSnapshotRetentions
+  std::vector<SnapshotRetention> retentions;  // at most kSnapshotRetentionsMax
   uint64_t counter_count = 0;  // number of Counter entries that follow, <= next_counter_id
   friend bool operator==(const SnapshotHeader&, const SnapshotHeader&) = default;
 };
@@ -99,11 +99,11 @@ struct SnapshotStagedBucket {
 
 struct SnapshotLevel {
   // disk_pages[i] is the page-file page holding page number first_page_number + i; 0 = none.
-  // first_page_number must be a valid page number (kMinPageNumber..kMaxPageNumber) even when
+  // first_page_number must be a valid page number (kPageNumberMin..kPageNumberMax) even when
   // disk_pages is empty, and each non-zero entry is < page_high_water.
   int64_t first_page_number = 0;
-  std::vector<uint32_t> disk_pages;          // at most kMaxPagesPerLevel
-  std::vector<SnapshotStagedBucket> staged;  // at most kMaxStagedPerLevel
+  std::vector<uint32_t> disk_pages;          // at most kPagesPerLevelMax
+  std::vector<SnapshotStagedBucket> staged;  // at most kStagedPerLevelMax
   friend bool operator==(const SnapshotLevel&, const SnapshotLevel&) = default;
 };
 
@@ -151,7 +151,7 @@ class SnapshotWriter {
   uint64_t counters_left_ = 0;
   uint32_t next_counter_id_ = 0;
   uint32_t page_high_water_ = 0;
-  std::array<uint8_t, kMaxSnapshotRetentions> level_count_by_slot_{};  // 0 = undefined slot
+  std::array<uint8_t, kSnapshotRetentionsMax> level_count_by_slot_{};  // 0 = undefined slot
 };
 
 // Reads a snapshot stream back, checking everything it reads; the first error is sticky.
@@ -189,7 +189,7 @@ class SnapshotReader {
   uint64_t counter_index_ = 0;
   uint32_t next_counter_id_ = 0;
   uint32_t page_high_water_ = 0;
-  std::array<uint8_t, kMaxSnapshotRetentions> level_count_by_slot_{};
+  std::array<uint8_t, kSnapshotRetentionsMax> level_count_by_slot_{};
 };
 
 }  // namespace ringstat

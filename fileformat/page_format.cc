@@ -50,8 +50,8 @@ void encode_page(const PageImage& page, std::span<std::byte, kPageBytes> out) {
   VERIFY(header.level < kMaxRetentionLevels);
   VERIFY(is_valid_counter_kind(static_cast<uint8_t>(header.kind)));
   VERIFY(header.interval_s > 0);
-  VERIFY(header.page_number >= kMinPageNumber);
-  VERIFY(header.page_number <= kMaxPageNumber);
+  VERIFY(header.page_number >= kPageNumberMin);
+  VERIFY(header.page_number <= kPageNumberMax);
 
   std::byte* base = out.data();
   std::memset(base, 0, kPageHeaderBytes);
@@ -103,7 +103,7 @@ Result<PageImage> decode_page(std::span<const std::byte, kPageBytes> in) {
   if (header.interval_s == 0) return page_error("interval_s is 0");
   if (load_u32(base + kReservedOffset) != 0) return page_error("reserved bytes 20..24 not zero");
   header.page_number = load_i64(base + kPageNumberOffset);
-  if (header.page_number < kMinPageNumber || header.page_number > kMaxPageNumber) {
+  if (header.page_number < kPageNumberMin || header.page_number > kPageNumberMax) {
     return page_error("page_number " + std::to_string(header.page_number) + " out of range");
   }
   header.write_sequence = load_u64(base + kWriteSequenceOffset);

@@ -25,18 +25,18 @@ static_assert(kPageHeaderBytes + kBucketsPerPage * kBucketRecordBytes == kPageBy
 
 // Page numbers whose 101 bucket indices all fit in int64_t (index = page_number * 101 + slot).
 // Integer division truncates toward zero, which is the ceiling for the negative bound.
-inline constexpr int64_t kMinPageNumber =
+inline constexpr int64_t kPageNumberMin =
     std::numeric_limits<int64_t>::min() / static_cast<int64_t>(kBucketsPerPage);
-inline constexpr int64_t kMaxPageNumber =
+inline constexpr int64_t kPageNumberMax =
     (std::numeric_limits<int64_t>::max() - static_cast<int64_t>(kBucketsPerPage - 1)) /
     static_cast<int64_t>(kBucketsPerPage);
 
 // True when page numbers first_page_number .. first_page_number + page_count - 1 (or just
 // first_page_number itself when page_count is 0) are all valid page numbers.
 constexpr bool page_range_is_valid(int64_t first_page_number, size_t page_count) {
-  if (first_page_number < kMinPageNumber || first_page_number > kMaxPageNumber) return false;
+  if (first_page_number < kPageNumberMin || first_page_number > kPageNumberMax) return false;
   if (page_count == 0) return true;
-  return first_page_number <= kMaxPageNumber - static_cast<int64_t>(page_count - 1);
+  return first_page_number <= kPageNumberMax - static_cast<int64_t>(page_count - 1);
 }
 
 struct PageHeader {

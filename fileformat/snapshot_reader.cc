@@ -86,7 +86,7 @@ Result<SnapshotHeader> SnapshotReader::read_header() {
   header.clock_time = read_i64();
   header.page_high_water = read_u32();
   const uint32_t free_page_count = read_u32();
-  if (free_page_count > kMaxFreePages) {
+  if (free_page_count > kFreePagesMax) {
     return fail("header: free page count " + std::to_string(free_page_count) + " over limit");
   }
   if (uint64_t{free_page_count} * 4 > remaining_bytes()) return fail("header: truncated");
@@ -99,7 +99,7 @@ Result<SnapshotHeader> SnapshotReader::read_header() {
     header.free_pages.push_back(page);
   }
   const uint32_t retention_count = read_u32();
-  if (retention_count > kMaxSnapshotRetentions) {
+  if (retention_count > kSnapshotRetentionsMax) {
     return fail("header: retention count " + std::to_string(retention_count) + " over limit");
   }
   for (uint32_t i = 0; i < retention_count; ++i) {
@@ -202,7 +202,7 @@ Result<SnapshotLevel> SnapshotReader::read_level(const SnapshotCounter& counter,
   level.first_page_number = read_i64();
   const uint32_t page_count = read_u32();
   if (overrun_) return fail(where + "truncated");
-  if (page_count > kMaxPagesPerLevel) {
+  if (page_count > kPagesPerLevelMax) {
     return fail(where + "page count " + std::to_string(page_count) + " over limit");
   }
   if (!page_range_is_valid(level.first_page_number, page_count)) {
@@ -219,7 +219,7 @@ Result<SnapshotLevel> SnapshotReader::read_level(const SnapshotCounter& counter,
   }
   const uint32_t staged_count = read_u32();
   if (overrun_) return fail(where + "truncated");
-  if (staged_count > kMaxStagedPerLevel) {
+  if (staged_count > kStagedPerLevelMax) {
     return fail(where + "staged count " + std::to_string(staged_count) + " over limit");
   }
   if (uint64_t{staged_count} * kStagedEntryBytes > remaining_bytes()) {

@@ -57,10 +57,10 @@ std::vector<std::string> reference_expand(std::string_view raw, NameSyntax synta
 
 // Rule 4, for each expanded name in order; the first problem wins.
 std::optional<RejectReason> reference_validate(std::string_view raw, NameSyntax syntax) {
-  if (raw.size() > kMaxRawNameBytes) return RejectReason::kNameTooLong;
+  if (raw.size() > kRawNameBytesMax) return RejectReason::kNameTooLong;
   for (const std::string& name : reference_expand(raw, syntax)) {
     if (name.empty()) return RejectReason::kEmptyName;
-    if (name.size() > kMaxNameBytes) return RejectReason::kNameTooLong;
+    if (name.size() > kNameBytesMax) return RejectReason::kNameTooLong;
     if (name.front() == '.' || name.back() == '.' || name.find("..") != std::string::npos) {
       return RejectReason::kEmptyPathComponent;
     }
@@ -69,14 +69,14 @@ std::optional<RejectReason> reference_validate(std::string_view raw, NameSyntax 
 }
 
 void check_normalize(std::string_view raw) {
-  std::array<char, kMaxNameBytes> out;
+  std::array<char, kNameBytesMax> out;
   const std::optional<std::string_view> normal = normalize_name(raw, out);
-  if (raw.size() > kMaxNameBytes) {
+  if (raw.size() > kNameBytesMax) {
     VERIFY(!normal);
     return;
   }
   VERIFY(normal && *normal == reference_normalize(raw));
-  std::array<char, kMaxNameBytes> again;
+  std::array<char, kNameBytesMax> again;
   const std::optional<std::string_view> twice = normalize_name(*normal, again);
   VERIFY(twice && *twice == *normal);  // idempotent
   const std::optional<std::string_view> query = normalize_query_name(raw, again);

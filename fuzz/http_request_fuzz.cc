@@ -1,6 +1,6 @@
 // Fuzz target: the HTTP/1.1 request parser (net/http/http_request.h). The input is one receive
 // buffer in a heap block of exactly its size, so AddressSanitizer catches any read past it. Checks
-// the limits (head within kMaxHeaderBytes, body within kMaxBodyBytes), the shape of what it
+// the limits (head within kHeaderBytesMax, body within kBodyBytesMax), the shape of what it
 // returns, and that bytes arriving in pieces change nothing: a prefix of a complete request is
 // incomplete, never an error; the request alone parses the same as with more bytes behind it; and
 // an incomplete request that names its size is complete once that many bytes are there.
@@ -32,9 +32,9 @@ void check_shape(const HttpParseResult& result, std::string_view buffer) {
     case HttpParseStatus::kComplete: {
       const HttpRequest& request = result.request;
       VERIFY(result.consumed_bytes > 0 && result.consumed_bytes <= buffer.size());
-      VERIFY(request.body.size() <= kMaxBodyBytes);
+      VERIFY(request.body.size() <= kBodyBytesMax);
       VERIFY(request.body.size() < result.consumed_bytes);
-      VERIFY(result.consumed_bytes - request.body.size() <= kMaxHeaderBytes);
+      VERIFY(result.consumed_bytes - request.body.size() <= kHeaderBytesMax);
       VERIFY(request.version_minor <= 1);
       VERIFY(!request.target.empty());
       VERIFY(request.target.front() == '/' ||
@@ -47,10 +47,10 @@ void check_shape(const HttpParseResult& result, std::string_view buffer) {
     case HttpParseStatus::kIncomplete:
       // A head is never awaited beyond the limit: by then it is complete or an error.
       if (result.needed_bytes == 0) {
-        VERIFY(buffer.size() < kMaxHeaderBytes);
+        VERIFY(buffer.size() < kHeaderBytesMax);
       } else {
         VERIFY(result.needed_bytes > buffer.size());
-        VERIFY(result.needed_bytes <= kMaxHeaderBytes + kMaxBodyBytes);
+        VERIFY(result.needed_bytes <= kHeaderBytesMax + kBodyBytesMax);
       }
       break;
     case HttpParseStatus::kError: {

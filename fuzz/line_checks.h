@@ -25,7 +25,7 @@ inline bool is_inside(std::string_view part, std::string_view whole) {
 // A stored name (docs/protocols.md section 1 "Names", rules 3 and 4).
 inline void check_stored_name(std::string_view name) {
   VERIFY(!name.empty());
-  VERIFY(name.size() <= kMaxNameBytes);
+  VERIFY(name.size() <= kNameBytesMax);
   VERIFY(name.front() != '.' && name.back() != '.');
   VERIFY(name.find("..") == std::string_view::npos);
   for (const char c : name) {

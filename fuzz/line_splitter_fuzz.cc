@@ -27,7 +27,7 @@ struct Event {
 struct Recorder {
   std::vector<Event> events;
   void line(std::string_view text) {
-    VERIFY(text.size() <= kMaxLineBytes);
+    VERIFY(text.size() <= kLineBytesMax);
     VERIFY(text.find('\n') == std::string_view::npos);
     events.push_back(Event{std::string(text), std::nullopt});
   }

@@ -65,10 +65,10 @@ void write_pages(const std::string& dir, const Bytes& golden_page) {
   write_seed(dir + "/event_three_buckets", trimmed(block));
 
   page = PageImage{};
-  page.header = PageHeader{7, CounterKind::kGauge, 0xffffffff, 1, kMaxPageNumber, 1u << 31};
+  page.header = PageHeader{7, CounterKind::kGauge, 0xffffffff, 1, kPageNumberMax, 1u << 31};
   encode_page(page, block);
   write_seed(dir + "/max_page_number", trimmed(block));
-  page.header.page_number = kMinPageNumber;
+  page.header.page_number = kPageNumberMin;
   encode_page(page, block);
   write_seed(dir + "/min_page_number", trimmed(block));
 

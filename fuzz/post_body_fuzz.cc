@@ -1,5 +1,5 @@
 // Fuzz target: the `POST /*` JSON body reader (net/http/post_body.h). Checks the limits (at most
-// kMaxPostKeys keys, non-negative numbers, one-line errors), that surrounding JSON whitespace
+// kPostKeysMax keys, non-negative numbers, one-line errors), that surrounding JSON whitespace
 // changes nothing, and a round trip: an accepted body written back with JsonWriter reads back to
 // the same PostBody.
 #include <cstddef>
@@ -50,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   VERIFY(same_body(body.value(), padded.value()));
   const PostBody& value = body.value();
-  VERIFY(value.keys.size() <= kMaxPostKeys);
+  VERIFY(value.keys.size() <= kPostKeysMax);
   VERIFY(!value.start || *value.start >= 0);
   VERIFY(!value.stop || *value.stop >= 0);
   VERIFY(!value.max_samples || *value.max_samples >= 0);

@@ -1,5 +1,5 @@
 // Fuzz target: request target splitting and percent-decoding (net/http/url.h). Checks the limits
-// (at most kMaxQueryParameters parameters, no decoded NUL byte) and round trips: any byte string
+// (at most kQueryParametersMax parameters, no decoded NUL byte) and round trips: any byte string
 // without NUL survives percent-encoding and decoding, and a parsed URL written back fully encoded
 // parses to the same path and parameters.
 #include <cstddef>
@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     VERIFY(!url.error().empty());
     return 0;
   }
-  VERIFY(url.value().parameters.size() <= kMaxQueryParameters);
+  VERIFY(url.value().parameters.size() <= kQueryParametersMax);
   VERIFY(url.value().path.find('\0') == std::string::npos);
   const std::optional<std::string> path = percent_decode(input.substr(0, input.find('?')), false);
   VERIFY(path && *path == url.value().path);

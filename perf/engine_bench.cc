@@ -154,7 +154,7 @@ class BenchEngine {
   ManualClock clock_;
   CarryPool carry_{16};
   IngestBatch batches_[kShardCount];
-  std::optional<RejectReason> reasons_[IngestBatch::kMaxSamples];
+  std::optional<RejectReason> reasons_[IngestBatch::kSamplesMax];
   std::vector<std::unique_ptr<DiscardingStore>> stores_;
   std::vector<std::unique_ptr<Shard>> shards_;
 };

@@ -205,7 +205,7 @@ TEST_CASE("an unknown command's echo is printable and short") {
   CHECK(out.starts_with("huh? unknown command 'a???xxx"));
   CHECK(out.ends_with("...' (try help)\n"));
   CHECK(std::count(out.begin(), out.end(), '\n') == 1);
-  CHECK(out.size() < kMaxEchoedCommandBytes + 40);
+  CHECK(out.size() < kEchoedCommandBytesMax + 40);
 }
 
 TEST_CASE("commands without arguments refuse arguments") {
@@ -222,21 +222,21 @@ TEST_CASE("commands without arguments refuse arguments") {
 TEST_CASE("a line over the limit is answered huh? line too long and the next command works") {
   Harness h;
   CHECK(h.send("help\n").ends_with("ok\n"));
-  const std::string long_line(kMaxAdminLineBytes + 1, 's');
+  const std::string long_line(kAdminLineBytesMax + 1, 's');
   CHECK(h.send(long_line + "\nflush\n") == "huh? line too long\nok\n");
   // Split across reads, and ended by EOF without a newline.
-  CHECK(h.send(std::string(kMaxAdminLineBytes, 'a')).empty());
+  CHECK(h.send(std::string(kAdminLineBytesMax, 'a')).empty());
   CHECK(h.send(std::string(10, 'a')) == "huh? line too long\n");
   CHECK(h.send(std::string(100'000, 'b') + "\nstats\n") ==
         "counters=4\nconnections=2\nfake_time=0\nok\n");
   // Exactly at the limit is a line like any other.
-  CHECK(h.send(std::string(kMaxAdminLineBytes, 'z') + "\n").starts_with("huh? unknown command"));
+  CHECK(h.send(std::string(kAdminLineBytesMax, 'z') + "\n").starts_with("huh? unknown command"));
 }
 
 TEST_CASE("a too-long line's reply waits its turn behind a pending command") {
   Harness h;
   h.service.deferred = true;
-  CHECK(h.send("flush\n" + std::string(kMaxAdminLineBytes + 10, 'x') + "\n").empty());
+  CHECK(h.send("flush\n" + std::string(kAdminLineBytesMax + 10, 'x') + "\n").empty());
   h.service.complete_next();
   CHECK(h.take() == "ok\nhuh? line too long\n");
 }
@@ -302,7 +302,7 @@ TEST_CASE("delete.pattern deletes every counter matching a listing pattern") {
 TEST_CASE("delete.pattern refuses an empty list and an over-long pattern") {
   Harness h;
   CHECK(h.send("delete.pattern\n") == "huh? delete.pattern needs patterns\n");
-  CHECK(h.send("delete.pattern " + std::string(kMaxGlobPatternBytes + 1, '*') + ",web.*\n") ==
+  CHECK(h.send("delete.pattern " + std::string(kGlobPatternBytesMax + 1, '*') + ",web.*\n") ==
         "huh? pattern longer than 1024 bytes\n");
   CHECK(h.service.calls.empty());
   CHECK(h.service.counters.size() == 4);
@@ -426,7 +426,7 @@ TEST_CASE("the first line decides even when it arrives in pieces") {
 
 TEST_CASE("a first line that is garbage, over-long, or unknown is refused") {
   for (const std::string& first :
-       {std::string("\x16\x03\x01\x02\x00\n"), std::string(kMaxAdminLineBytes + 1, 'x') + "\n",
+       {std::string("\x16\x03\x01\x02\x00\n"), std::string(kAdminLineBytesMax + 1, 'x') + "\n",
         std::string("frobnicate\n"), std::string("STATS\n"), std::string("OPTIONS * HTTP/1.1\n")}) {
     CAPTURE(first.substr(0, 20));
     Harness h;
@@ -465,7 +465,7 @@ TEST_CASE("the session stops wanting input while replies pile up unsent") {
     ++rounds;
     REQUIRE(rounds < 10'000);
   }
-  CHECK(h.session.pending_output().size() >= kMaxAdminOutputBytes);
+  CHECK(h.session.pending_output().size() >= kAdminOutputBytesMax);
   h.take();
   CHECK(h.session.wants_input());
 }
@@ -481,8 +481,8 @@ TEST_CASE("the session stops wanting input while commands queue behind a slow on
     ++rounds;
     REQUIRE(rounds < 10'000);
   }
-  CHECK(rounds * chunk.size() >= kMaxAdminQueuedBytes);
-  CHECK(rounds < kMaxAdminQueuedCommands);
+  CHECK(rounds * chunk.size() >= kAdminQueuedBytesMax);
+  CHECK(rounds < kAdminQueuedCommandsMax);
   h.service.complete_next();
   // stats runs next, the rest wait behind it again.
   CHECK(h.service.calls.size() == 2);
@@ -504,7 +504,7 @@ TEST_CASE(
     ++rounds;
     REQUIRE(rounds < 10'000);
   }
-  CHECK(rounds == kMaxAdminQueuedCommands);
+  CHECK(rounds == kAdminQueuedCommandsMax);
   h.service.complete_next();
   const std::string out = h.take();
   CHECK(std::count(out.begin(), out.end(), '\n') == static_cast<long>(rounds) + 1);

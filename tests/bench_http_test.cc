@@ -153,7 +153,7 @@ TEST_CASE("body and head over their limits are errors") {
   parser.feed("a");
   CHECK(parser.state() == HttpResponseParser::State::kError);
   parser.reset();
-  parser.feed("HTTP/1.1 200 OK\r\nX: " + std::string(kMaxReplyHeadBytes, 'a'));
+  parser.feed("HTTP/1.1 200 OK\r\nX: " + std::string(kReplyHeadBytesMax, 'a'));
   CHECK(parser.state() == HttpResponseParser::State::kError);
 }
 

@@ -228,8 +228,8 @@ TEST_CASE("query range covers every round with explicit timestamps, else the wid
   plan.explicit_timestamps = false;
   LossCheckOptions options{.wall_start_s = 5000, .wall_end_s = 5100};
   range = loss_query_range(plan, ledger, options);
-  CHECK(range.start_s == 5000 - kWallClockMarginS);
-  CHECK(range.stop_s == 5100 + kWallClockMarginS);
+  CHECK(range.start_s == 5000 - kWallClockMargin_s);
+  CHECK(range.stop_s == 5100 + kWallClockMargin_s);
   options.wall_start_s = 10;
   CHECK(loss_query_range(plan, ledger, options).start_s == 0);
 }
@@ -282,7 +282,7 @@ TEST_CASE("ledger comparison counts lost and extra separately and names five exa
   CHECK(report.samples_stored == 30 - 9 + 1);
   CHECK(report.counters_wrong == 6);
   CHECK(report.counters_missing == 1);
-  REQUIRE(report.examples.size() == kMaxMismatchExamples);
+  REQUIRE(report.examples.size() == kMismatchExamplesMax);
   CHECK(report.examples[0].name == "rsb.h0000.m0001");
   CHECK(report.examples[2].sent_sum == ledger.expected_sum(3));
   CHECK(report.examples[2].stored_sum == static_cast<double>(ledger.expected_sum(3) + 1));
@@ -309,7 +309,7 @@ TEST_CASE("query requests: one day of buckets, one host's listing, 100 keys over
     REQUIRE(parse_counter_index(key).has_value());
     CHECK(*parse_counter_index(key) < 20);
   }
-  CHECK(parsed.value().start == std::optional<int64_t>(100000 - kHourS));
+  CHECK(parsed.value().start == std::optional<int64_t>(100000 - kHour_s));
   CHECK(parsed.value().stop == std::optional<int64_t>(100000));
 }
 

@@ -36,16 +36,16 @@ TEST_CASE("counter names are rsb.hHHHH.mMMMM with zero-padded thousands and unit
   CHECK(counter_name(12'345) == "rsb.h0012.m0345");
   CHECK(counter_name(999) == "rsb.h0000.m0999");
   CHECK(counter_name(1000) == "rsb.h0001.m0000");
-  CHECK(counter_name(kMaxCounters - 1) == "rsb.h9999.m0999");
-  CHECK(counter_name(kMaxCounters - 1).size() == kCounterNameBytes);
+  CHECK(counter_name(kCountersMax - 1) == "rsb.h9999.m0999");
+  CHECK(counter_name(kCountersMax - 1).size() == kCounterNameBytes);
 }
 
 TEST_CASE("sample values are (7i + r) mod 100 and times step 10 s from t0") {
   CHECK(sample_value(0, 0) == 0);
   CHECK(sample_value(3, 5) == 26);
   CHECK(sample_value(14, 3) == 1);  // 98 + 3 wraps
-  CHECK(sample_value(kMaxCounters - 1, UINT32_MAX) ==
-        (7ull * (kMaxCounters - 1) + UINT32_MAX) % 100);
+  CHECK(sample_value(kCountersMax - 1, UINT32_MAX) ==
+        (7ull * (kCountersMax - 1) + UINT32_MAX) % 100);
   WorkloadPlan plan;
   plan.t0 = 1'000'000;
   CHECK(sample_time(plan, 0) == 1'000'000);
@@ -256,7 +256,7 @@ TEST_CASE("query kind lists refuse repeats and unknown kinds") {
 
 TEST_CASE("default t0 is two days back floored to 10 s, and rounds stop at now") {
   CHECK(default_t0(1'700'000'005) == 1'699'827'200);
-  CHECK(default_t0(1'700'000'005) % kRoundStepS == 0);
+  CHECK(default_t0(1'700'000'005) % kRoundStep_s == 0);
   CHECK(rounds_until(100, 100) == 1);
   CHECK(rounds_until(100, 129) == 3);
   CHECK(rounds_until(101, 100) == 0);

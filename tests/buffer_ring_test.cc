@@ -19,7 +19,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr int kMaxWaitRounds = 200;  // bounds a test that would otherwise hang
+constexpr int kWaitRoundsMax = 200;  // bounds a test that would otherwise hang
 constexpr uint16_t kGroup = 3;
 
 struct SeenCqe {
@@ -64,7 +64,7 @@ void arm_recv(Ring& ring, int fd) {
 template <class Done>
 std::vector<SeenCqe> collect(Ring& ring, BufferRing& buffers, std::string& received, Done done) {
   std::vector<SeenCqe> seen;
-  for (int round = 0; round < kMaxWaitRounds && !done(seen); ++round) {
+  for (int round = 0; round < kWaitRoundsMax && !done(seen); ++round) {
     REQUIRE(ring.submit_and_wait(50ms) >= 0);
     ring.drain([&](const io_uring_cqe& cqe) {
       seen.push_back({cqe.res, cqe.flags});
@@ -100,8 +100,8 @@ TEST_CASE("buffer ring creation refuses entries that are not a power of two up t
 TEST_CASE("buffer ring creation refuses a zero or oversized buffer size") {
   auto ring = make_ring();
   CHECK_FALSE(BufferRing::create(*ring, kGroup, 8, 0).ok());
-  CHECK_FALSE(BufferRing::create(*ring, kGroup, 8, BufferRing::kMaxBufferBytes + 1).ok());
-  CHECK(BufferRing::create(*ring, kGroup, 8, BufferRing::kMaxBufferBytes).ok());
+  CHECK_FALSE(BufferRing::create(*ring, kGroup, 8, BufferRing::kBufferBytesMax + 1).ok());
+  CHECK(BufferRing::create(*ring, kGroup, 8, BufferRing::kBufferBytesMax).ok());
 }
 
 TEST_CASE("a group id already registered on the ring is refused by number") {

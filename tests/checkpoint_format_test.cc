@@ -302,7 +302,7 @@ TEST_CASE("snapshot header entry checks tag, limits and page numbers") {
         "snapshot: header: free page 5000 outside [1, page_high_water)");
 
   // Counts over their limit are refused before anything is allocated or read.
-  CHECK(read_raw(RawPayload().u8(1).u32(1).u64(0).i64(0).u32(10).u32(kMaxFreePages + 1)) ==
+  CHECK(read_raw(RawPayload().u8(1).u32(1).u64(0).i64(0).u32(10).u32(kFreePagesMax + 1)) ==
         "snapshot: header: free page count 67108865 over limit");
   CHECK(read_raw(RawPayload().u8(1).u32(1).u64(0).i64(0).u32(10).u32(0).u32(257)) ==
         "snapshot: header: retention count 257 over limit");
@@ -377,10 +377,10 @@ TEST_CASE("snapshot level checks page and staged limits, ranges and flags") {
   bad.levels[1].disk_pages = {5000};
   CHECK(read_one(bad) == "snapshot: counter 0 level 1: disk page 5000 not below page_high_water");
   bad = event;
-  bad.levels[2].disk_pages = {1, 2};  // the second page number is past kMaxPageNumber
+  bad.levels[2].disk_pages = {1, 2};  // the second page number is past kPageNumberMax
   CHECK(read_one(bad).find("level 2: first_page_number") != std::string::npos);
   bad = event;
-  bad.levels[0].first_page_number = kMinPageNumber - 1;
+  bad.levels[0].first_page_number = kPageNumberMin - 1;
   CHECK(read_one(bad).find("level 0: first_page_number") != std::string::npos);
 
   bad = event;
@@ -407,11 +407,11 @@ TEST_CASE("snapshot level counts over their limits or past the payload are refus
     raw.header(header).u8(2).u32(1).u8(0).u8(9).i64(0).u8(1).text("x").u32(1);
     return raw;
   };
-  CHECK(read_raw(counter_prefix().i64(0).u32(kMaxPagesPerLevel + 1)) ==
+  CHECK(read_raw(counter_prefix().i64(0).u32(kPagesPerLevelMax + 1)) ==
         "snapshot: counter 0 level 0: page count 4194305 over limit");
   CHECK(read_raw(counter_prefix().i64(0).u32(1000).u32(1)) ==
         "snapshot: counter 0 level 0: truncated pages");
-  CHECK(read_raw(counter_prefix().i64(0).u32(0).u32(kMaxStagedPerLevel + 1)) ==
+  CHECK(read_raw(counter_prefix().i64(0).u32(0).u32(kStagedPerLevelMax + 1)) ==
         "snapshot: counter 0 level 0: staged count 65537 over limit");
   CHECK(read_raw(counter_prefix().i64(0).u32(0).u32(2).i64(0)) ==
         "snapshot: counter 0 level 0: truncated staged buckets");

@@ -114,11 +114,11 @@ TEST_CASE("fan-out keeps first-appearance order for many segments") {
 
 TEST_CASE("a line-sized name of one-byte segments expands without repeats") {
   std::string raw = "b";
-  for (size_t i = 0; raw.size() + 2 <= kMaxRawNameBytes; ++i) {
+  for (size_t i = 0; raw.size() + 2 <= kRawNameBytesMax; ++i) {
     raw += '^';
     raw += static_cast<char>('a' + i % 26);
   }
-  CHECK(raw.size() <= kMaxRawNameBytes);
+  CHECK(raw.size() <= kRawNameBytesMax);
   Names expected;
   for (char c = 'a'; c <= 'z'; ++c) expected.push_back(std::string("b.") + c);
   CHECK(expand(raw) == expected);
@@ -135,30 +135,30 @@ TEST_CASE("empty names are rejected, including a bare caret") {
 }
 
 TEST_CASE("a name of exactly 255 bytes is accepted and 256 is rejected") {
-  const std::string longest(kMaxNameBytes, 'x');
+  const std::string longest(kNameBytesMax, 'x');
   CHECK(expand(longest) == Names{longest});
-  CHECK(check(std::string(kMaxNameBytes + 1, 'x')) == RejectReason::kNameTooLong);
-  CHECK(check(std::string(kMaxNameBytes + 1, 'x'), NameSyntax::kLiteral) ==
+  CHECK(check(std::string(kNameBytesMax + 1, 'x')) == RejectReason::kNameTooLong);
+  CHECK(check(std::string(kNameBytesMax + 1, 'x'), NameSyntax::kLiteral) ==
         RejectReason::kNameTooLong);
 }
 
 TEST_CASE("the length limit applies to every expanded name") {
   const std::string base(200, 'b');
-  const std::string fits(kMaxNameBytes - base.size() - 1, 's');
+  const std::string fits(kNameBytesMax - base.size() - 1, 's');
   CHECK(expand(base + "^" + fits) == Names{base + "." + fits});
   CHECK(check(base + "^" + fits + "s") == RejectReason::kNameTooLong);
   CHECK(check(base + "^short^" + fits + "s") == RejectReason::kNameTooLong);
   // A long base alone (trailing caret) is checked too.
-  CHECK(check(std::string(kMaxNameBytes + 1, 'b') + "^") == RejectReason::kNameTooLong);
-  CHECK(expand(std::string(kMaxNameBytes, 'b') + "^") == Names{std::string(kMaxNameBytes, 'b')});
+  CHECK(check(std::string(kNameBytesMax + 1, 'b') + "^") == RejectReason::kNameTooLong);
+  CHECK(expand(std::string(kNameBytesMax, 'b') + "^") == Names{std::string(kNameBytesMax, 'b')});
   // The joining dot counts; an empty base adds none.
-  CHECK(expand(cat("^", std::string(kMaxNameBytes, 's'))) ==
-        Names{std::string(kMaxNameBytes, 's')});
+  CHECK(expand(cat("^", std::string(kNameBytesMax, 's'))) ==
+        Names{std::string(kNameBytesMax, 's')});
 }
 
 TEST_CASE("a raw name longer than a line is rejected even when every expansion is short") {
   std::string raw = "a";
-  while (raw.size() <= kMaxRawNameBytes) raw += "^b";
+  while (raw.size() <= kRawNameBytesMax) raw += "^b";
   CHECK(check(raw) == RejectReason::kNameTooLong);
 }
 
@@ -209,23 +209,23 @@ TEST_CASE("literal syntax keeps the caret as an ordinary character") {
 }
 
 TEST_CASE("normalize_name copies the normalised bytes and refuses names over 255 bytes") {
-  std::array<char, kMaxNameBytes> buffer;
+  std::array<char, kNameBytesMax> buffer;
   CHECK(normalize_name("Web.Latency:P99", buffer) == "web.latency_p99");
   // No caret expansion and no validation: that is the query's literal name.
   CHECK(normalize_name("A^B..C", buffer) == "a^b..c");
   CHECK(normalize_name("", buffer) == "");
-  CHECK(normalize_name(std::string(kMaxNameBytes, 'Q'), buffer) == std::string(kMaxNameBytes, 'q'));
-  CHECK_FALSE(normalize_name(std::string(kMaxNameBytes + 1, 'q'), buffer));
+  CHECK(normalize_name(std::string(kNameBytesMax, 'Q'), buffer) == std::string(kNameBytesMax, 'q'));
+  CHECK_FALSE(normalize_name(std::string(kNameBytesMax + 1, 'q'), buffer));
 }
 
 TEST_CASE("normalize_query_name ignores one leading event star") {
-  std::array<char, kMaxNameBytes> buffer;
+  std::array<char, kNameBytesMax> buffer;
   CHECK(normalize_query_name("*Web.Hits", buffer) == "web.hits");
   CHECK(normalize_query_name("web.hits", buffer) == "web.hits");
   CHECK(normalize_query_name("**a", buffer) == "*a");
   CHECK(normalize_query_name("*", buffer) == "");
-  CHECK(normalize_query_name(cat("*", std::string(kMaxNameBytes, 'a')), buffer) ==
-        std::string(kMaxNameBytes, 'a'));
+  CHECK(normalize_query_name(cat("*", std::string(kNameBytesMax, 'a')), buffer) ==
+        std::string(kNameBytesMax, 'a'));
 }
 
 TEST_CASE("a const visitor can be used") {

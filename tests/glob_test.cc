@@ -108,10 +108,10 @@ TEST_CASE("literal prefix is everything before the first wildcard") {
 }
 
 TEST_CASE("patterns over the byte limit do not compile and match nothing") {
-  const std::string longest(kMaxGlobPatternBytes, '?');
+  const std::string longest(kGlobPatternBytesMax, '?');
   CHECK(Glob::compile(longest).has_value());
   CHECK_FALSE(Glob::compile(longest + "x").has_value());
-  CHECK_FALSE(glob_match(std::string(kMaxGlobPatternBytes + 1, '*'), "x"));
+  CHECK_FALSE(glob_match(std::string(kGlobPatternBytesMax + 1, '*'), "x"));
 }
 
 TEST_CASE("long patterns spanning several state words match like short ones") {

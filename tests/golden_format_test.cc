@@ -15,11 +15,11 @@
 namespace ringstat {
 namespace {
 
-constexpr size_t kMaxGoldenFileBytes = 1 << 20;
+constexpr size_t kGoldenFileBytesMax = 1 << 20;
 
 std::vector<std::byte> read_golden(const char* name) {
   const std::string path = std::string(RINGSTAT_GOLDEN_DIR) + "/" + name;
-  std::vector<std::byte> bytes(kMaxGoldenFileBytes);
+  std::vector<std::byte> bytes(kGoldenFileBytesMax);
   std::FILE* file = std::fopen(path.c_str(), "rb");
   REQUIRE_MESSAGE(file != nullptr, "cannot open " << path);
   bytes.resize(std::fread(bytes.data(), 1, bytes.size(), file));

@@ -140,7 +140,7 @@ TEST_CASE("asynchronous answers over many keys arrive once, in request order") {
   });
   CHECK(answers == 0);
   // The first window of queries is out; the rest wait for answers.
-  CHECK(async.service.queries_ == kMaxPostQueriesInFlight);
+  CHECK(async.service.queries_ == kPostQueriesInFlightMax);
   for (int i = 0; i < 100 && answers == 0; ++i) async.service.deliver();
   CHECK(answers == 1);
   CHECK(async.service.queries_ == 40);

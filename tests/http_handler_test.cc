@@ -203,9 +203,9 @@ TEST_CASE("listing patterns are decoded and echoed; events are type 1; ? stops a
 
 TEST_CASE("a listing pattern over 1024 bytes is 400") {
   HandlerHarness h;
-  check_error(h.get("/?q=" + std::string(kMaxGlobPatternBytes + 1, 'a')), 400,
+  check_error(h.get("/?q=" + std::string(kGlobPatternBytesMax + 1, 'a')), 400,
               "Pattern longer than 1024 bytes");
-  CHECK(h.get("/?q=" + std::string(kMaxGlobPatternBytes, 'a')).status == 200);
+  CHECK(h.get("/?q=" + std::string(kGlobPatternBytesMax, 'a')).status == 200);
 }
 
 TEST_CASE("spec example: GET /?a= lists agents in the spec's element order") {
@@ -362,7 +362,7 @@ TEST_CASE("reject answers a parse error with its status and Connection: close") 
   CHECK(response.header("Connection") == "close");
 
   const HttpParseResult big =
-      parse_http_request("GET / HTTP/1.1\r\nX: " + std::string(kMaxHeaderBytes, 'a'));
+      parse_http_request("GET / HTTP/1.1\r\nX: " + std::string(kHeaderBytesMax, 'a'));
   REQUIRE(big.status == HttpParseStatus::kError);
   check_error(
       testing::parse_wire_response(h.handler.reject(big.error_status, big.error_message).bytes),

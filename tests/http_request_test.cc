@@ -142,12 +142,12 @@ TEST_CASE("a bad request line is answered before the head is complete") {
   // Binary garbage (a TLS ClientHello) is rejected before any newline arrives.
   check_error(raw("\x16\x03\x01\x02\x00\x01"), HttpStatus::kBadRequest);
   check_error(" GET / HTTP/1.1", HttpStatus::kBadRequest);
-  check_error(std::string(kMaxMethodBytes + 1, 'G'), HttpStatus::kBadRequest, "Method too long");
-  CHECK(parse(std::string(kMaxMethodBytes, 'G')).status == HttpParseStatus::kIncomplete);
+  check_error(std::string(kMethodBytesMax + 1, 'G'), HttpStatus::kBadRequest, "Method too long");
+  CHECK(parse(std::string(kMethodBytesMax, 'G')).status == HttpParseStatus::kIncomplete);
   // A long method is 400 whether the request line arrived whole or not.
-  check_error(std::string(kMaxMethodBytes + 1, 'G') + " / HTTP/1.1\r\nHost: x\r\n\r\n",
+  check_error(std::string(kMethodBytesMax + 1, 'G') + " / HTTP/1.1\r\nHost: x\r\n\r\n",
               HttpStatus::kBadRequest, "Method too long");
-  check_error(std::string(kMaxMethodBytes, 'G') + " / HTTP/1.1\r\nHost: x\r\n\r\n",
+  check_error(std::string(kMethodBytesMax, 'G') + " / HTTP/1.1\r\nHost: x\r\n\r\n",
               HttpStatus::kMethodNotAllowed);
   CHECK(parse("GET /partial").status == HttpParseStatus::kIncomplete);
 }
@@ -234,8 +234,8 @@ TEST_CASE("a body over 1 MiB is 413 from its Content-Length, before any of it ar
   const std::string head = "POST /* HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n";
   const HttpParseResult waiting = parse(head);
   CHECK(waiting.status == HttpParseStatus::kIncomplete);
-  CHECK(waiting.needed_bytes == head.size() + kMaxBodyBytes);
-  CHECK(complete(head + std::string(kMaxBodyBytes, 'x')).body.size() == kMaxBodyBytes);
+  CHECK(waiting.needed_bytes == head.size() + kBodyBytesMax);
+  CHECK(complete(head + std::string(kBodyBytesMax, 'x')).body.size() == kBodyBytesMax);
 }
 
 TEST_CASE("any Transfer-Encoding is 501") {
@@ -249,24 +249,24 @@ TEST_CASE("a head of exactly 16 KiB is accepted; one byte more without the blank
   const std::string start = "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ";
   const std::string end = "\r\n\r\n";
   const std::string exact =
-      start + std::string(kMaxHeaderBytes - start.size() - end.size(), 'p') + end;
-  REQUIRE(exact.size() == kMaxHeaderBytes);
+      start + std::string(kHeaderBytesMax - start.size() - end.size(), 'p') + end;
+  REQUIRE(exact.size() == kHeaderBytesMax);
   CHECK(parse(exact).status == HttpParseStatus::kComplete);
   // The same head one byte longer: 16 KiB arrive without the blank line.
   const std::string over =
-      start + std::string(kMaxHeaderBytes - start.size() - end.size() + 1, 'p') + end;
+      start + std::string(kHeaderBytesMax - start.size() - end.size() + 1, 'p') + end;
   check_error(over, HttpStatus::kContentTooLarge, "Request head larger than 16384 bytes");
-  check_error(std::string_view(over).substr(0, kMaxHeaderBytes), HttpStatus::kContentTooLarge);
-  CHECK(parse(std::string_view(over).substr(0, kMaxHeaderBytes - 1)).status ==
+  check_error(std::string_view(over).substr(0, kHeaderBytesMax), HttpStatus::kContentTooLarge);
+  CHECK(parse(std::string_view(over).substr(0, kHeaderBytesMax - 1)).status ==
         HttpParseStatus::kIncomplete);
 }
 
 TEST_CASE("a 100 KiB header is 413 and a 16 KiB request line too") {
   const std::string big = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(100 * 1024, 'a');
   check_error(big, HttpStatus::kContentTooLarge);
-  check_error("GET /" + std::string(kMaxHeaderBytes, 'a'), HttpStatus::kContentTooLarge);
+  check_error("GET /" + std::string(kHeaderBytesMax, 'a'), HttpStatus::kContentTooLarge);
   // Endless empty lines before a request count against the limit too.
-  check_error(std::string(kMaxHeaderBytes, '\n'), HttpStatus::kContentTooLarge);
+  check_error(std::string(kHeaderBytesMax, '\n'), HttpStatus::kContentTooLarge);
 }
 
 TEST_CASE("Expect: 100-continue is reported while the body is missing") {

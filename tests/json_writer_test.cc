@@ -130,10 +130,10 @@ TEST_CASE("the writer appends to what the string already holds") {
 TEST_CASE("nesting up to the depth limit works") {
   std::string out;
   JsonWriter json(out);
-  for (size_t i = 0; i < kMaxJsonDepth; ++i) json.begin_array();
-  for (size_t i = 0; i < kMaxJsonDepth; ++i) json.end_array();
+  for (size_t i = 0; i < kJsonDepthMax; ++i) json.begin_array();
+  for (size_t i = 0; i < kJsonDepthMax; ++i) json.end_array();
   CHECK(json.complete());
-  CHECK(out == std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']'));
+  CHECK(out == std::string(kJsonDepthMax, '[') + std::string(kJsonDepthMax, ']'));
 }
 
 }  // namespace

@@ -34,13 +34,14 @@ TEST_CASE("buckets tile the value range without gaps or overlaps") {
     REQUIRE(LatencyHistogram::bucket_index(lowest) == i);
     REQUIRE(LatencyHistogram::bucket_index(highest) == i);
     // Log-linear: a bucket is at most 1/128 of its lowest value wide (exact below 256).
-    if (lowest >= kLatencyExactLimitNs) REQUIRE((highest - lowest + 1) * 128 <= lowest);
+    if (lowest >= kLatencyExactLimit_ns) REQUIRE((highest - lowest + 1) * 128 <= lowest);
   }
-  CHECK(LatencyHistogram::bucket_highest_ns(kLatencyBucketCount - 1) == kLatencyTrackedLimitNs - 1);
+  CHECK(LatencyHistogram::bucket_highest_ns(kLatencyBucketCount - 1) ==
+        kLatencyTrackedLimit_ns - 1);
 }
 
 TEST_CASE("values below 256 ns each have their own bucket") {
-  for (uint64_t value = 0; value < kLatencyExactLimitNs; ++value) {
+  for (uint64_t value = 0; value < kLatencyExactLimit_ns; ++value) {
     CHECK(LatencyHistogram::bucket_index(value) == value);
   }
   CHECK(LatencyHistogram::bucket_index(256) == 256);
@@ -188,8 +189,7 @@ TEST_CASE("reset forgets everything") {
 
 TEST_CASE("the bounds in seconds and nanoseconds agree") {
   for (size_t i = 0; i < kLatencyBoundCount; ++i) {
-    CHECK(std::llround(kLatencyBoundsSeconds[i] * 1e9) ==
-          static_cast<long long>(kLatencyBoundsNs[i]));
+    CHECK(std::llround(kLatencyBounds_s[i] * 1e9) == static_cast<long long>(kLatencyBounds_ns[i]));
   }
 }
 

@@ -110,8 +110,8 @@ TEST_CASE("a carriage return split from its newline is still stripped") {
 }
 
 TEST_CASE("a line of exactly the limit is delivered, one byte more is rejected") {
-  const std::string longest(kMaxLineBytes, 'x');
-  const std::string too_long(kMaxLineBytes + 1, 'x');
+  const std::string longest(kLineBytesMax, 'x');
+  const std::string too_long(kLineBytesMax + 1, 'x');
   CHECK(feed_all({longest + "\n"}).lines == Lines{longest});
   CHECK(feed_all({longest + "\r\n"}).lines == Lines{longest});
   const Collected got = feed_all({too_long + "\nok 1\n"});
@@ -120,13 +120,13 @@ TEST_CASE("a line of exactly the limit is delivered, one byte more is rejected")
 }
 
 TEST_CASE("the line limit holds when the line is split across chunks at every position") {
-  const std::string longest(kMaxLineBytes, 'x');
-  const std::string too_long(kMaxLineBytes + 1, 'y');
+  const std::string longest(kLineBytesMax, 'x');
+  const std::string too_long(kLineBytesMax + 1, 'y');
   const std::string stream = longest + "\r\n" + too_long + "\r\nok 1\n";
   for (size_t cut :
-       {size_t{1}, kMaxLineBytes - 1, kMaxLineBytes, kMaxLineBytes + 1, kMaxLineBytes + 2,
-        kMaxLineBytes + 3, 2 * kMaxLineBytes + 2, 2 * kMaxLineBytes + 3, 2 * kMaxLineBytes + 4,
-        2 * kMaxLineBytes + 5, stream.size() - 1}) {
+       {size_t{1}, kLineBytesMax - 1, kLineBytesMax, kLineBytesMax + 1, kLineBytesMax + 2,
+        kLineBytesMax + 3, 2 * kLineBytesMax + 2, 2 * kLineBytesMax + 3, 2 * kLineBytesMax + 4,
+        2 * kLineBytesMax + 5, stream.size() - 1}) {
     CAPTURE(cut);
     const Collected got = feed_all({stream.substr(0, cut), stream.substr(cut)});
     CHECK(got.lines == Lines{longest, "ok 1"});
@@ -221,13 +221,13 @@ TEST_CASE("finish delivers an unterminated last line") {
 }
 
 TEST_CASE("finish while skipping a long line delivers nothing more") {
-  const Collected got = feed_all({"ok 1\n" + std::string(kMaxLineBytes + 10, 'z')});
+  const Collected got = feed_all({"ok 1\n" + std::string(kLineBytesMax + 10, 'z')});
   CHECK(got.lines == Lines{"ok 1"});
   CHECK(got.rejects == Rejects{RejectReason::kLineTooLong});
 }
 
 TEST_CASE("finish rejects a carried last line over the limit") {
-  const std::string almost(kMaxLineBytes, 'x');
+  const std::string almost(kLineBytesMax, 'x');
   const Collected got = feed_all({almost, "y"});
   CHECK(got.lines.empty());
   CHECK(got.rejects == Rejects{RejectReason::kLineTooLong});
@@ -308,11 +308,11 @@ TEST_CASE("a datagram keeps its empty lines and strips carriage returns") {
 }
 
 TEST_CASE("a datagram line over the limit is rejected alone") {
-  const std::string too_long(kMaxLineBytes + 1, 'x');
+  const std::string too_long(kLineBytesMax + 1, 'x');
   const Collected got = split("a 1\n" + too_long + "\nb 2\n" + too_long);
   CHECK(got.lines == Lines{"a 1", "b 2"});
   CHECK(got.rejects == Rejects{RejectReason::kLineTooLong, RejectReason::kLineTooLong});
-  CHECK(split(std::string(kMaxLineBytes, 'y') + "\r").lines.size() == 1);
+  CHECK(split(std::string(kLineBytesMax, 'y') + "\r").lines.size() == 1);
 }
 
 TEST_CASE("datagram lines are views into the datagram") {

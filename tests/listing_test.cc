@@ -12,7 +12,7 @@ namespace ringstat {
 namespace {
 
 Listing list(const std::vector<NamedCounter>& counters, std::string_view pattern,
-             size_t max_entries = kMaxListingEntries) {
+             size_t max_entries = kListingEntriesMax) {
   const std::optional<Glob> glob = Glob::compile(pattern);
   REQUIRE(glob.has_value());
   return list_counters(counters, *glob, max_entries);

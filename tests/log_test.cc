@@ -92,26 +92,26 @@ TEST_CASE("control bytes in a message are escaped so one call is one line") {
 }
 
 TEST_CASE("a message that fits exactly is not cut") {
-  const std::string message(kMaxLogLineBytes - 4, 'm');  // "<6>" + message + "\n"
+  const std::string message(kLogLineBytesMax - 4, 'm');  // "<6>" + message + "\n"
   const std::string line = format_log_line(LogStyle::kJournal, LogLevel::kInfo, 0, message);
-  CHECK(line.size() == kMaxLogLineBytes);
+  CHECK(line.size() == kLogLineBytesMax);
   CHECK(line == "<6>" + message + "\n");
 }
 
 TEST_CASE("a long message is cut to the line limit and ends in ...") {
-  const std::string message(kMaxLogLineBytes, 'm');
+  const std::string message(kLogLineBytesMax, 'm');
   for (LogStyle style : {LogStyle::kJournal, LogStyle::kTimestamped}) {
     const std::string line = format_log_line(style, LogLevel::kInfo, kSpecTime_ms, message);
-    CHECK(line.size() == kMaxLogLineBytes);
+    CHECK(line.size() == kLogLineBytesMax);
     CHECK(line.ends_with("mmm...\n"));
     CHECK(line.find('\n') == line.size() - 1);
   }
 }
 
 TEST_CASE("a cut never splits an escape sequence") {
-  const std::string message(kMaxLogLineBytes, '\x01');
+  const std::string message(kLogLineBytesMax, '\x01');
   const std::string line = format_log_line(LogStyle::kJournal, LogLevel::kInfo, 0, message);
-  CHECK(line.size() <= kMaxLogLineBytes);
+  CHECK(line.size() <= kLogLineBytesMax);
   CHECK(line.ends_with("\\x01...\n"));
   // Everything between the prefix and the marker is whole escapes.
   const std::string body = line.substr(3, line.size() - 3 - 4);
@@ -343,15 +343,15 @@ TEST_CASE("summaries come out oldest window first") {
 
 TEST_CASE("peers beyond the table's bound are counted together as other peers") {
   LogRateLimiter limiter;
-  for (size_t i = 0; i < LogRateLimiter::kMaxTrackedPeers; ++i) {
+  for (size_t i = 0; i < LogRateLimiter::kTrackedPeersMax; ++i) {
     CHECK(limiter.note("peer" + std::to_string(i), 0));
   }
-  CHECK(limiter.tracked_peers() == LogRateLimiter::kMaxTrackedPeers);
+  CHECK(limiter.tracked_peers() == LogRateLimiter::kTrackedPeersMax);
   CHECK(limiter.note("late-1", 5));
   CHECK_FALSE(limiter.note("late-2", 6));
   CHECK_FALSE(limiter.note("late-3", 7));
   CHECK_FALSE(limiter.note("peer0", 8));  // a tracked peer is still itself
-  CHECK(limiter.tracked_peers() == LogRateLimiter::kMaxTrackedPeers + 1);
+  CHECK(limiter.tracked_peers() == LogRateLimiter::kTrackedPeersMax + 1);
   const std::vector<std::string> summaries = limiter.take_summaries(20'000);
   REQUIRE(summaries.size() == 2);
   CHECK(summaries[0] == "2 bad lines from peer0 in the last 10 s");
@@ -361,16 +361,16 @@ TEST_CASE("peers beyond the table's bound are counted together as other peers") 
 
 TEST_CASE("summaries nobody takes are bounded and the excess is counted") {
   LogRateLimiter limiter;
-  const size_t windows = LogRateLimiter::kMaxPendingSummaries + 10;
+  const size_t windows = LogRateLimiter::kPendingSummariesMax + 10;
   for (size_t w = 0; w < windows; ++w) {
     const auto start_ms = static_cast<int64_t>(w) * LogRateLimiter::kWindow_ms;
     limiter.note("flood", start_ms);
     limiter.note("flood", start_ms + 1);
   }
   // The last window is still open; every earlier one ended when the next began.
-  CHECK(limiter.summaries_dropped() == windows - 1 - LogRateLimiter::kMaxPendingSummaries);
+  CHECK(limiter.summaries_dropped() == windows - 1 - LogRateLimiter::kPendingSummariesMax);
   const std::vector<std::string> summaries = limiter.take_summaries(INT64_MAX / 2);
-  CHECK(summaries.size() == LogRateLimiter::kMaxPendingSummaries);
+  CHECK(summaries.size() == LogRateLimiter::kPendingSummariesMax);
 }
 
 }  // namespace

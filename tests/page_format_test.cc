@@ -159,14 +159,14 @@ TEST_CASE("page decode rejects an empty slot that is not all zero bytes") {
 
 TEST_CASE("page decode accepts the extreme page numbers and rejects one past them") {
   PageImage page = sample_page();
-  for (int64_t page_number : {kMinPageNumber, kMaxPageNumber, int64_t{0}}) {
+  for (int64_t page_number : {kPageNumberMin, kPageNumberMax, int64_t{0}}) {
     page.header.page_number = page_number;
     Result<PageImage> decoded = decode_page(encode(page));
     REQUIRE(decoded.ok());
     CHECK(decoded.value().header.page_number == page_number);
   }
   for (int64_t page_number :
-       {kMinPageNumber - 1, kMaxPageNumber + 1, std::numeric_limits<int64_t>::min(),
+       {kPageNumberMin - 1, kPageNumberMax + 1, std::numeric_limits<int64_t>::min(),
         std::numeric_limits<int64_t>::max()}) {
     PageBytes bytes = encode(sample_page());
     store_i64(bytes.data() + 24, page_number);
@@ -184,22 +184,22 @@ TEST_CASE("page number bounds keep every bucket index of the page inside int64")
   // The products below are evaluated at compile time, so an overflow would not compile. The
   // lowest page's first index and the highest page's last index lie within one page of the
   // int64 limits, so one page further would not be representable.
-  constexpr int64_t kLowestFirstIndex = kMinPageNumber * kPerPage;
-  constexpr int64_t kHighestLastIndex = kMaxPageNumber * kPerPage + (kPerPage - 1);
+  constexpr int64_t kLowestFirstIndex = kPageNumberMin * kPerPage;
+  constexpr int64_t kHighestLastIndex = kPageNumberMax * kPerPage + (kPerPage - 1);
   CHECK(kLowestFirstIndex - kLowest < kPerPage);
   CHECK(kHighest - kHighestLastIndex < kPerPage);
-  CHECK(page_number_of(kLowestFirstIndex) == kMinPageNumber);
-  CHECK(page_number_of(kHighestLastIndex) == kMaxPageNumber);
+  CHECK(page_number_of(kLowestFirstIndex) == kPageNumberMin);
+  CHECK(page_number_of(kHighestLastIndex) == kPageNumberMax);
 }
 
 TEST_CASE("page_range_is_valid checks both ends of a run of pages") {
   CHECK(page_range_is_valid(0, 0));
-  CHECK(page_range_is_valid(kMaxPageNumber, 1));
-  CHECK_FALSE(page_range_is_valid(kMaxPageNumber, 2));
-  CHECK(page_range_is_valid(kMaxPageNumber - 9, 10));
-  CHECK(page_range_is_valid(kMinPageNumber, 0));
-  CHECK_FALSE(page_range_is_valid(kMinPageNumber - 1, 0));
-  CHECK_FALSE(page_range_is_valid(kMaxPageNumber + 1, 0));
+  CHECK(page_range_is_valid(kPageNumberMax, 1));
+  CHECK_FALSE(page_range_is_valid(kPageNumberMax, 2));
+  CHECK(page_range_is_valid(kPageNumberMax - 9, 10));
+  CHECK(page_range_is_valid(kPageNumberMin, 0));
+  CHECK_FALSE(page_range_is_valid(kPageNumberMin - 1, 0));
+  CHECK_FALSE(page_range_is_valid(kPageNumberMax + 1, 0));
 }
 
 TEST_CASE("bucket index floors into pages and slots for negative indices") {

@@ -139,9 +139,9 @@ TEST_CASE("a member given twice: the last one counts") {
 
 TEST_CASE("at most 10000 keys") {
   std::string body = R"({"keys":[)";
-  for (size_t i = 0; i < kMaxPostKeys; ++i)
+  for (size_t i = 0; i < kPostKeysMax; ++i)
     body += (i == 0 ? "\"k" : ",\"k") + std::to_string(i) + "\"";
-  CHECK(parsed(body + "]}").keys.size() == kMaxPostKeys);
+  CHECK(parsed(body + "]}").keys.size() == kPostKeysMax);
   CHECK(error_of(body + ",\"one.more\"]}") == "Too many keys: more than 10000");
 }
 

@@ -182,11 +182,11 @@ TEST_CASE("exactly the cell limit is not truncation") {
 }
 
 TEST_CASE("the default cell limit is a million") {
-  CHECK(kMaxResponseCells == 1'000'000);
+  CHECK(kResponseCellsMax == 1'000'000);
   const CounterQueryResult result =
       reduce_event({}, plan_of(10, 10, 0, int64_t{20'000'000}), 0, int64_t{20'000'000});
   CHECK(result.truncated);
-  CHECK(result.cells.size() == kMaxResponseCells);
+  CHECK(result.cells.size() == kResponseCellsMax);
 }
 
 }  // namespace

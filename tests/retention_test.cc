@@ -7,7 +7,7 @@
 namespace ringstat {
 namespace {
 
-constexpr uint64_t kDayS = 86400;
+constexpr uint64_t kDay_s = 86400;
 
 Retention parsed(std::string_view spec) {
   const Result<Retention> result = parse_retention(spec);
@@ -23,7 +23,7 @@ std::string error_of(std::string_view spec) {
 
 TEST_CASE("the default spec parses to 10 s for 10 d, 5 m for 374 d and 1 h for 2202 d") {
   // y is 365 d (docs/protocols.md section 3): 1y9d = 374 d, 6y12d = 2202 d.
-  const Retention expected{{{10, 10 * kDayS}, {300, 374 * kDayS}, {3600, 2202 * kDayS}}};
+  const Retention expected{{{10, 10 * kDay_s}, {300, 374 * kDay_s}, {3600, 2202 * kDay_s}}};
   CHECK(parsed(kDefaultRetentionSpec) == expected);
   CHECK(expected.levels[1].retention_s == 32313600);
   CHECK(expected.levels[2].retention_s == 190252800);
@@ -34,19 +34,19 @@ TEST_CASE("every unit has its number of seconds") {
   CHECK(parsed("1m:1m").levels[0] == RetentionLevel{60, 60});
   CHECK(parsed("1h:1h").levels[0] == RetentionLevel{3600, 3600});
   CHECK(parsed("1d:1d").levels[0] == RetentionLevel{86400, 86400});
-  CHECK(parsed("1s:1y").levels[0] == RetentionLevel{1, 365 * kDayS});
+  CHECK(parsed("1s:1y").levels[0] == RetentionLevel{1, 365 * kDay_s});
 }
 
 TEST_CASE("concatenated durations add up") {
-  CHECK(parsed("10s:1y9d").levels[0].retention_s == 374 * kDayS);
+  CHECK(parsed("10s:1y9d").levels[0].retention_s == 374 * kDay_s);
   CHECK(parsed("10s:2h30m").levels[0].retention_s == 9000);
   CHECK(parsed("1m30s:1d").levels[0].interval_s == 90);
-  CHECK(parsed("10s:1y1d1h1m1s").levels[0].retention_s == 365 * kDayS + 86400 + 3600 + 60 + 1);
+  CHECK(parsed("10s:1y1d1h1m1s").levels[0].retention_s == 365 * kDay_s + 86400 + 3600 + 60 + 1);
   CHECK(parsed("10s:30m2h").levels[0].retention_s == 9000);
 }
 
 TEST_CASE("a single level is a valid spec") {
-  CHECK(parsed("1m:7d") == Retention{{{60, 7 * kDayS}}});
+  CHECK(parsed("1m:7d") == Retention{{{60, 7 * kDay_s}}});
 }
 
 TEST_CASE("intervals must strictly increase") {
@@ -134,7 +134,7 @@ TEST_CASE("huge durations are rejected without overflow") {
   CHECK(error_of("10s:18446744073709551615y").find("is longer than 10000y") != std::string::npos);
   CHECK(error_of("10s:10001y").find("is longer than 10000y") != std::string::npos);
   CHECK(error_of("10s:10000y1s").find("is longer than 10000y") != std::string::npos);
-  CHECK(parsed("10s:10000y").levels[0].retention_s == 10000 * 365 * kDayS);
+  CHECK(parsed("10s:10000y").levels[0].retention_s == 10000 * 365 * kDay_s);
 }
 
 TEST_CASE("an interval must fit in 32 bits of seconds") {

@@ -38,12 +38,12 @@ struct SeenCqe {
   uint32_t flags;
 };
 
-constexpr int kMaxWaitRounds = 200;  // bounds a test that would otherwise hang
+constexpr int kWaitRoundsMax = 200;  // bounds a test that would otherwise hang
 
 // Submits and drains until `count` CQEs arrived (or the bound is hit).
 std::vector<SeenCqe> wait_for(Ring& ring, size_t count) {
   std::vector<SeenCqe> seen;
-  for (int round = 0; round < kMaxWaitRounds && seen.size() < count; ++round) {
+  for (int round = 0; round < kWaitRoundsMax && seen.size() < count; ++round) {
     REQUIRE(ring.submit_and_wait(50ms) >= 0);
     ring.drain([&](const io_uring_cqe& cqe) {
       seen.push_back({cqe.user_data, cqe.res, cqe.flags});
@@ -185,7 +185,7 @@ TEST_CASE("drain hands over every ready CQE and marks them seen with one advance
   auto ring = make_ring();
   for (uint64_t i = 0; i < 5; ++i) submit_nop(*ring, i);
   int ready = 0;
-  for (int round = 0; round < kMaxWaitRounds && ready < 5; ++round) {
+  for (int round = 0; round < kWaitRoundsMax && ready < 5; ++round) {
     ready = ring->submit_and_wait(50ms);
   }
   REQUIRE(ready == 5);

@@ -60,7 +60,7 @@ class Receiver {
 
   // The next datagram; the sender has already returned, so it is queued (no waiting on time).
   std::string receive() {
-    char buffer[kMaxNotifyBytes + 16];
+    char buffer[kNotifyBytesMax + 16];
     const ssize_t bytes = recv(fd_, buffer, sizeof(buffer), MSG_DONTWAIT);
     REQUIRE(bytes >= 0);
     return std::string(buffer, static_cast<size_t>(bytes));
@@ -161,9 +161,9 @@ TEST_CASE("an empty or oversized state is refused before anything is sent") {
   const std::string name = abstract_name("size");
   Receiver systemd(name);
   CHECK_FALSE(notify_socket(name, "").ok());
-  CHECK_FALSE(notify_socket(name, std::string(kMaxNotifyBytes + 1, 'x')).ok());
+  CHECK_FALSE(notify_socket(name, std::string(kNotifyBytesMax + 1, 'x')).ok());
   CHECK(systemd.empty());
-  const std::string largest = "STATUS=" + std::string(kMaxNotifyBytes - 7, 'x');
+  const std::string largest = "STATUS=" + std::string(kNotifyBytesMax - 7, 'x');
   REQUIRE(notify_socket(name, largest).ok());
   CHECK(systemd.receive() == largest);
 }

@@ -301,16 +301,17 @@ TEST_CASE("numeric flags are bounded at both ends") {
     std::string above;
   };
   const Bound bounds[] = {
-      {"--threads", "1", std::to_string(kMaxThreads), "0", std::to_string(kMaxThreads + 1)},
+      {"--threads", "1", std::to_string(kThreadsMax), "0", std::to_string(kThreadsMax + 1)},
       {"--commit-interval-ms", "1", std::to_string(kMaxCommitInterval_ms), "0",
        std::to_string(kMaxCommitInterval_ms + 1)},
       {"--fake-time", "0", "253402300799", "-1", "253402300800"},
-      {"--shards", "1", std::to_string(kMaxShards), "0", std::to_string(kMaxShards + 1)},
-      {"--max-counters", "1", std::to_string(kMaxStoreCounters), "0",
-       std::to_string(kMaxStoreCounters + 1)},
-      {"--staging-mb", "1", std::to_string(kMaxStagingMb), "0", std::to_string(kMaxStagingMb + 1)},
-      {"--wal-mb", std::to_string(kMinWalMb), std::to_string(kMaxWalMb),
-       std::to_string(kMinWalMb - 1), std::to_string(kMaxWalMb + 1)},
+      {"--shards", "1", std::to_string(kShardsMax), "0", std::to_string(kShardsMax + 1)},
+      {"--max-counters", "1", std::to_string(kStoreCountersMax), "0",
+       std::to_string(kStoreCountersMax + 1)},
+      {"--staging-mb", "1", std::to_string(kStaging_mb_max), "0",
+       std::to_string(kStaging_mb_max + 1)},
+      {"--wal-mb", std::to_string(kWal_mb_min), std::to_string(kWal_mb_max),
+       std::to_string(kWal_mb_min - 1), std::to_string(kWal_mb_max + 1)},
       {"--http-request-timeout-ms", std::to_string(kMinTimeout_ms), std::to_string(kMaxTimeout_ms),
        std::to_string(kMinTimeout_ms - 1), std::to_string(kMaxTimeout_ms + 1)},
       {"--http-idle-timeout-ms", std::to_string(kMinTimeout_ms), std::to_string(kMaxTimeout_ms),
@@ -335,7 +336,7 @@ TEST_CASE("numeric flags are bounded at both ends") {
 
 TEST_CASE("online CPUs is at least one") {
   CHECK(online_cpus() >= 1);
-  CHECK(online_cpus() <= kMaxThreads);
+  CHECK(online_cpus() <= kThreadsMax);
 }
 
 TEST_CASE("a config file sets flags by their long names") {

@@ -39,11 +39,11 @@ inline std::vector<SnapshotCounter> sample_counters() {
                                        {{170000000, kStagedFlagEventRaw, Bucket{4, 12, 50, 1, 6}},
                                         {170000001, 0, Bucket::of_value(0.5)}}});
   event.levels.push_back(SnapshotLevel{1, {2}, {}});
-  event.levels.push_back(SnapshotLevel{kMaxPageNumber, {3}, {}});
+  event.levels.push_back(SnapshotLevel{kPageNumberMax, {3}, {}});
 
   // Enough disk pages to make the stream span several blocks.
   SnapshotCounter big{99, CounterKind::kGauge, 0, -5, std::string(255, 'n'), {}};
-  SnapshotLevel wide{kMinPageNumber, {}, {}};
+  SnapshotLevel wide{kPageNumberMin, {}, {}};
   for (uint32_t i = 0; i < 3000; ++i) wide.disk_pages.push_back(i % 3 == 0 ? 0 : i + 1);
   big.levels.push_back(wide);
   big.levels.push_back(SnapshotLevel{});

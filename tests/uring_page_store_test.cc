@@ -33,7 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-constexpr int kMaxRounds = 2000;  // bounds a test that would otherwise hang
+constexpr int kRoundsMax = 2000;  // bounds a test that would otherwise hang
 
 // A fresh directory, removed with everything in it at the end. /var/tmp is disk-backed by
 // convention (unlike /tmp on some systems), so O_DIRECT is expected to work there.
@@ -126,7 +126,7 @@ class Loop {
   }
   template <class Done>
   bool run_until(Done done) {
-    for (int round = 0; round < kMaxRounds && !done(); ++round) pass(20ms);
+    for (int round = 0; round < kRoundsMax && !done(); ++round) pass(20ms);
     return done();
   }
   bool idle() {
@@ -474,7 +474,7 @@ TEST_CASE("a store on a ring without a file table falls back to plain fds") {
 
 // Drives a Shard on the io_uring store the way the reactor will: ticks between loop passes.
 bool run_shard_until(Loop& loop, Shard& shard, const std::function<bool()>& done) {
-  for (int round = 0; round < kMaxRounds && !done(); ++round) {
+  for (int round = 0; round < kRoundsMax && !done(); ++round) {
     loop.pass(5ms);
     shard.tick();
   }

@@ -82,7 +82,7 @@ TEST_CASE("a decoded NUL byte is an error") {
 
 TEST_CASE("at most 64 query parameters") {
   std::string target = "/x?";
-  for (size_t i = 0; i < kMaxQueryParameters; ++i) target += "k" + std::to_string(i) + "=1&";
+  for (size_t i = 0; i < kQueryParametersMax; ++i) target += "k" + std::to_string(i) + "=1&";
   CHECK(parse_url(target).ok());
   target += "one=more";
   const Result<Url> over = parse_url(target);

@@ -11,7 +11,7 @@ namespace ringstat {
 namespace {
 
 // Each non-empty caret segment needs at least one byte plus the caret before it.
-constexpr size_t kMaxCaretSegments = kMaxRawNameBytes / 2;
+constexpr size_t kCaretSegmentsMax = kRawNameBytesMax / 2;
 
 // Rule 3. Written without a table and without branches so the compiler vectorises it: this runs
 // over every byte of every name of every sample.
@@ -59,7 +59,7 @@ bool has_empty_component(std::string_view part) {
 
 std::optional<RejectReason> check_single_name(std::string_view name) {
   if (name.empty()) return RejectReason::kEmptyName;
-  if (name.size() > kMaxNameBytes) return RejectReason::kNameTooLong;
+  if (name.size() > kNameBytesMax) return RejectReason::kNameTooLong;
   if (has_empty_component(name)) return RejectReason::kEmptyPathComponent;
   return std::nullopt;
 }
@@ -68,14 +68,14 @@ struct CaretSegment {
   uint16_t offset;  // into the text after the first caret
   uint16_t length;  // > 0
 };
-static_assert(kMaxRawNameBytes <= UINT16_MAX);
+static_assert(kRawNameBytesMax <= UINT16_MAX);
 
 // Marks every segment whose normalised text equals an earlier segment's. Sorting indices keeps
 // this O(k log k) even for a 4 KiB line of one-byte segments, where comparing every pair would
 // cost millions of steps per line.
 void mark_duplicates(const char* segment_text, std::span<const CaretSegment> segments,
                      std::span<bool> duplicate) {
-  std::array<uint16_t, kMaxCaretSegments> order;
+  std::array<uint16_t, kCaretSegmentsMax> order;
   for (size_t i = 0; i < segments.size(); ++i) order[i] = static_cast<uint16_t>(i);
   const auto same_text = [&](uint16_t a, uint16_t b) {
     return segments[a].length == segments[b].length &&
@@ -100,13 +100,13 @@ void mark_duplicates(const char* segment_text, std::span<const CaretSegment> seg
 }
 
 void visit_fan_out(std::string_view raw_name, size_t first_caret, CounterNameVisitor visitor) {
-  VERIFY(raw_name.size() <= kMaxRawNameBytes);
+  VERIFY(raw_name.size() <= kRawNameBytesMax);
   const std::string_view base = raw_name.substr(0, first_caret);
   const std::string_view rest = raw_name.substr(first_caret + 1);
 
-  std::array<char, kMaxRawNameBytes> rest_normal;
+  std::array<char, kRawNameBytesMax> rest_normal;
   normalize_into(rest, rest_normal.data());
-  std::array<CaretSegment, kMaxCaretSegments> segments;
+  std::array<CaretSegment, kCaretSegmentsMax> segments;
   size_t segment_count = 0;
   size_t start = 0;
   while (start <= rest.size()) {
@@ -119,18 +119,18 @@ void visit_fan_out(std::string_view raw_name, size_t first_caret, CounterNameVis
     }
     start = end + 1;
   }
-  std::array<bool, kMaxCaretSegments> duplicate;
+  std::array<bool, kCaretSegmentsMax> duplicate;
   mark_duplicates(rest_normal.data(), std::span(segments.data(), segment_count),
                   std::span(duplicate.data(), segment_count));
 
-  char name[kMaxNameBytes];
-  VERIFY(base.size() <= kMaxNameBytes);
+  char name[kNameBytesMax];
+  VERIFY(base.size() <= kNameBytesMax);
   normalize_into(base, name);
   const size_t prefix_bytes = base.empty() ? 0 : base.size() + 1;
   for (size_t i = 0; i < segment_count; ++i) {
     if (duplicate[i]) continue;
     const CaretSegment segment = segments[i];
-    VERIFY(prefix_bytes + segment.length <= kMaxNameBytes);
+    VERIFY(prefix_bytes + segment.length <= kNameBytesMax);
     if (!base.empty()) name[base.size()] = '.';
     std::memcpy(name + prefix_bytes, rest_normal.data() + segment.offset, segment.length);
     visitor.visit(visitor.context, std::string_view(name, prefix_bytes + segment.length));
@@ -144,7 +144,7 @@ void visit_fan_out(std::string_view raw_name, size_t first_caret, CounterNameVis
 }  // namespace
 
 std::optional<RejectReason> validate_counter_names(std::string_view raw_name, NameSyntax syntax) {
-  if (raw_name.size() > kMaxRawNameBytes) return RejectReason::kNameTooLong;
+  if (raw_name.size() > kRawNameBytesMax) return RejectReason::kNameTooLong;
   const size_t first_caret =
       syntax == NameSyntax::kLiteral ? std::string_view::npos : raw_name.find('^');
   if (first_caret == std::string_view::npos) return check_single_name(raw_name);
@@ -161,7 +161,7 @@ std::optional<RejectReason> validate_counter_names(std::string_view raw_name, Na
     start = end + 1;
     // Empty segments are skipped (spec rule 1); istatd looped forever on them.
     if (segment.empty()) continue;
-    if (prefix_bytes + segment.size() > kMaxNameBytes) return RejectReason::kNameTooLong;
+    if (prefix_bytes + segment.size() > kNameBytesMax) return RejectReason::kNameTooLong;
     // Both parts are non-empty, so the joining '.' can only create an empty component when the
     // base ends or the segment starts with '.', which has_empty_component catches.
     if (base_has_empty_component || has_empty_component(segment)) {
@@ -173,14 +173,14 @@ std::optional<RejectReason> validate_counter_names(std::string_view raw_name, Na
 }
 
 std::optional<std::string_view> normalize_name(std::string_view raw,
-                                               std::span<char, kMaxNameBytes> out) {
-  if (raw.size() > kMaxNameBytes) return std::nullopt;
+                                               std::span<char, kNameBytesMax> out) {
+  if (raw.size() > kNameBytesMax) return std::nullopt;
   normalize_into(raw, out.data());
   return std::string_view(out.data(), raw.size());
 }
 
 std::optional<std::string_view> normalize_query_name(std::string_view raw,
-                                                     std::span<char, kMaxNameBytes> out) {
+                                                     std::span<char, kNameBytesMax> out) {
   if (!raw.empty() && raw.front() == '*') raw.remove_prefix(1);
   return normalize_name(raw, out);
 }
@@ -193,8 +193,8 @@ void visit_counter_names(std::string_view raw_name, NameSyntax syntax, CounterNa
     return;
   }
   VERIFY(!raw_name.empty());
-  VERIFY(raw_name.size() <= kMaxNameBytes);
-  char name[kMaxNameBytes];
+  VERIFY(raw_name.size() <= kNameBytesMax);
+  char name[kNameBytesMax];
   normalize_into(raw_name, name);
   visitor.visit(visitor.context, std::string_view(name, raw_name.size()));
 }

@@ -17,12 +17,12 @@
 namespace ringstat {
 
 // Longest stored name, in bytes after expansion and normalisation (spec rule 4).
-inline constexpr size_t kMaxNameBytes = 255;
+inline constexpr size_t kNameBytesMax = 255;
 
 // Longest raw name (before expansion) accepted at all. A raw name comes from one line, and no
-// line is longer than this (engine/ingest/line_splitter.h kMaxLineBytes), so a longer one is
+// line is longer than this (engine/ingest/line_splitter.h kLineBytesMax), so a longer one is
 // rejected as kNameTooLong; the bound keeps the fan-out's work and stack space fixed.
-inline constexpr size_t kMaxRawNameBytes = 4096;
+inline constexpr size_t kRawNameBytesMax = 4096;
 
 // How a raw name becomes stored names. istatd names fan out at carets; Graphite paths do not (the
 // caret is istatd syntax, so in a Graphite path `^` is an ordinary character). A leading `*` is
@@ -44,13 +44,13 @@ std::optional<RejectReason> validate_counter_names(std::string_view raw_name, Na
 
 // Writes the normalised form of `raw` (lower-cased; bytes outside 33..126 and each of / : \ " '
 // become '_') into `out` and returns it as a view of `out`. No caret expansion and no
-// validation; nullopt when `raw` is longer than kMaxNameBytes (no such counter can exist).
+// validation; nullopt when `raw` is longer than kNameBytesMax (no such counter can exist).
 std::optional<std::string_view> normalize_name(std::string_view raw,
-                                               std::span<char, kMaxNameBytes> out);
+                                               std::span<char, kNameBytesMax> out);
 
 // The same for a name in a query path, where a leading `*` (the event marker) is ignored.
 std::optional<std::string_view> normalize_query_name(std::string_view raw,
-                                                     std::span<char, kMaxNameBytes> out);
+                                                     std::span<char, kNameBytesMax> out);
 
 // Type-erased visitor so the fan-out itself lives in counter_name.cc, out of every caller.
 struct CounterNameVisitor {

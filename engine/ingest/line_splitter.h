@@ -20,10 +20,10 @@ namespace ringstat {
 
 // Longest accepted line, not counting its "\r\n". A longer line is discarded up to its '\n' and
 // reported once as kLineTooLong; the lines around it are unaffected.
-inline constexpr size_t kMaxLineBytes = 4096;
+inline constexpr size_t kLineBytesMax = 4096;
 // A pending partial line may hold a full line plus the '\r' of its CRLF ending.
-inline constexpr size_t kCarryBufferBytes = kMaxLineBytes + 1;
-static_assert(kMaxLineBytes <= kMaxRawNameBytes, "a name must fit in a line");
+inline constexpr size_t kCarryBufferBytes = kLineBytesMax + 1;
+static_assert(kLineBytesMax <= kRawNameBytesMax, "a name must fit in a line");
 static_assert(kCarryBufferBytes <= UINT16_MAX, "LineSplitter stores the carry length in 16 bits");
 
 // A fixed set of carry buffers shared by every connection of one reactor. Only a connection with
@@ -56,7 +56,7 @@ namespace line_splitter_detail {
 template <class OnLine, class OnReject>
 void deliver_line(std::string_view line, OnLine& on_line, OnReject& on_reject) {
   line = strip_carriage_return(line);
-  if (line.size() > kMaxLineBytes) {
+  if (line.size() > kLineBytesMax) {
     on_reject(RejectReason::kLineTooLong);
   } else {
     on_line(line);

@@ -57,23 +57,23 @@ struct LineResult {
 };
 
 // Most fields any line form has (istatd's pre-aggregated form).
-inline constexpr size_t kMaxLineFields = 7;
+inline constexpr size_t kLineFieldsMax = 7;
 
 // The fields of a line, split at runs of spaces and tabs (only those: other control bytes are
-// part of a field). count() is the true number of fields up to kMaxLineFields + 1 (the split stops
-// there), but only the first kMaxLineFields are kept; callers reject any count they do not
+// part of a field). count() is the true number of fields up to kLineFieldsMax + 1 (the split stops
+// there), but only the first kLineFieldsMax are kept; callers reject any count they do not
 // expect. The storage is deliberately left uninitialised: this runs once per sample, and only
-// field(i) for i < min(count, kMaxLineFields) may be read.
+// field(i) for i < min(count, kLineFieldsMax) may be read.
 class LineFields {
  public:
   size_t count() const { return count_; }
   std::string_view field(size_t i) const {
     VERIFY(i < count_);
-    VERIFY(i < kMaxLineFields);
+    VERIFY(i < kLineFieldsMax);
     return std::string_view(start_[i], size_[i]);
   }
   void add(const char* start, size_t size) {
-    if (count_ < kMaxLineFields) {
+    if (count_ < kLineFieldsMax) {
       start_[count_] = start;
       size_[count_] = size;
     }
@@ -82,8 +82,8 @@ class LineFields {
 
  private:
   size_t count_ = 0;
-  const char* start_[kMaxLineFields];
-  size_t size_[kMaxLineFields];
+  const char* start_[kLineFieldsMax];
+  size_t size_[kLineFieldsMax];
 };
 
 inline bool is_field_separator(char c) { return c == ' ' || c == '\t'; }
@@ -114,7 +114,7 @@ inline LineFields split_line_fields(std::string_view line) {
   const char* cursor = line.data();
   const char* const end = cursor + line.size();
   // One more field than the longest form is enough to know the line is bad.
-  while (fields.count() <= kMaxLineFields) {
+  while (fields.count() <= kLineFieldsMax) {
     while (cursor != end && is_field_separator(*cursor)) ++cursor;
     if (cursor == end) break;
     const char* const start = cursor;

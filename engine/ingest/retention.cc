@@ -13,10 +13,10 @@ constexpr uint64_t kSecondsPerDay = 86400;
 
 // Longest accepted duration. Far beyond any useful retention, and small enough that time
 // arithmetic on unix seconds (now - retention_s, counts of buckets) can never overflow int64.
-constexpr uint64_t kMaxDurationS = 10000 * 365 * kSecondsPerDay;
-constexpr std::string_view kMaxDurationText = "10000y";
+constexpr uint64_t kDuration_s_max = 10000 * 365 * kSecondsPerDay;
+constexpr std::string_view kDurationTextMax = "10000y";
 
-constexpr uint64_t kMaxIntervalS = UINT32_MAX;  // RetentionLevel::interval_s is 32 bits
+constexpr uint64_t kInterval_s_max = UINT32_MAX;  // RetentionLevel::interval_s is 32 bits
 
 std::optional<uint64_t> unit_seconds(char unit) {
   switch (unit) {
@@ -55,7 +55,7 @@ Result<uint64_t> parse_duration(std::string_view text) {
                  " (expected numbers with units s m h d y, e.g. 10s or 1y9d)"};
   };
   const auto too_long = [&] {
-    return Error{"duration " + quoted(text) + " is longer than " + std::string(kMaxDurationText)};
+    return Error{"duration " + quoted(text) + " is longer than " + std::string(kDurationTextMax)};
   };
   if (text.empty()) return bad();
   uint64_t total_s = 0;
@@ -69,9 +69,9 @@ Result<uint64_t> parse_duration(std::string_view text) {
     if (ec != std::errc{} || ptr == end) return bad();
     const std::optional<uint64_t> unit_s = unit_seconds(*ptr);
     if (!unit_s) return bad();
-    if (number > kMaxDurationS / *unit_s) return too_long();
+    if (number > kDuration_s_max / *unit_s) return too_long();
     total_s += number * *unit_s;
-    if (total_s > kMaxDurationS) return too_long();
+    if (total_s > kDuration_s_max) return too_long();
     i = static_cast<size_t>(ptr - text.data()) + 1;
   }
   return total_s;
@@ -119,9 +119,9 @@ Result<Retention> parse_retention(std::string_view spec) {
     const Result<uint64_t> retention_s = parse_duration(retention_text);
     if (!retention_s) return Error{where + retention_s.error()};
     if (interval_s.value() == 0) return Error{where + "interval must be at least 1s"};
-    if (interval_s.value() > kMaxIntervalS) {
+    if (interval_s.value() > kInterval_s_max) {
       return Error{where + "interval " + quoted(interval_text) + " is longer than " +
-                   std::to_string(kMaxIntervalS) + "s"};
+                   std::to_string(kInterval_s_max) + "s"};
     }
     if (retention_s.value() < interval_s.value()) {
       return Error{where + "retention " + quoted(retention_text) + " is shorter than interval " +

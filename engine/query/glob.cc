@@ -47,7 +47,7 @@ std::vector<Token> tokenize(std::string_view pattern) {
 }
 
 // Two tokens per pattern byte at most, plus the final state.
-constexpr size_t kMaxGlobWords = (2 * kMaxGlobPatternBytes + 1 + 63) / 64;
+constexpr size_t kGlobWordsMax = (2 * kGlobPatternBytesMax + 1 + 63) / 64;
 
 void set_bit(uint64_t* words, size_t bit) { words[bit / 64] |= uint64_t{1} << (bit % 64); }
 
@@ -58,7 +58,7 @@ std::string_view glob_literal_prefix(std::string_view pattern) {
 }
 
 std::optional<Glob> Glob::compile(std::string_view pattern) {
-  if (pattern.size() > kMaxGlobPatternBytes) return std::nullopt;
+  if (pattern.size() > kGlobPatternBytesMax) return std::nullopt;
   const std::vector<Token> tokens = tokenize(pattern);
   Glob glob;
   glob.pattern_ = std::string(pattern);
@@ -73,7 +73,7 @@ std::optional<Glob> Glob::compile(std::string_view pattern) {
   }
   const size_t states = tokens.size() + 1;
   glob.words_ = (states + 63) / 64;
-  VERIFY(glob.words_ <= kMaxGlobWords);
+  VERIFY(glob.words_ <= kGlobWordsMax);
   glob.accept_word_ = tokens.size() / 64;
   glob.accept_bit_ = uint64_t{1} << (tokens.size() % 64);
   glob.advance_.assign(256 * glob.words_, 0);
@@ -132,8 +132,8 @@ void Glob::run(std::string_view name, OnAccept&& on_accept) const {
     return;
   }
 
-  std::array<uint64_t, kMaxGlobWords> state{};
-  std::array<uint64_t, kMaxGlobWords> next{};
+  std::array<uint64_t, kGlobWordsMax> state{};
+  std::array<uint64_t, kGlobWordsMax> next{};
   for (size_t w = 0; w < words_; ++w) state[w] = initial_[w];
   for (size_t i = 0; i < name.size(); ++i) {
     const unsigned char byte = static_cast<unsigned char>(name[i]);

@@ -16,11 +16,11 @@ namespace ringstat {
 
 // Longest pattern accepted. Counter names are at most 255 bytes, so longer patterns are only
 // useful as an attack; the bound also bounds the automaton (two states per byte at most).
-inline constexpr size_t kMaxGlobPatternBytes = 1024;
+inline constexpr size_t kGlobPatternBytesMax = 1024;
 
 class Glob {
  public:
-  // nullopt when the pattern is longer than kMaxGlobPatternBytes.
+  // nullopt when the pattern is longer than kGlobPatternBytesMax.
   static std::optional<Glob> compile(std::string_view pattern);
 
   const std::string& pattern() const { return pattern_; }
@@ -70,7 +70,7 @@ class Glob {
 };
 
 // One-off match; compiles the pattern each call (use Glob to match many names). A pattern over
-// kMaxGlobPatternBytes matches nothing.
+// kGlobPatternBytesMax matches nothing.
 bool glob_match(std::string_view pattern, std::string_view name);
 
 // The bytes of `pattern` before its first `*` or `?`.

@@ -19,7 +19,7 @@ void append_chars(std::string& out, Number value) {
   out.append(buffer, end);
 }
 
-static_assert(kMaxJsonDepth <= 64, "the depth bits are one uint64_t");
+static_assert(kJsonDepthMax <= 64, "the depth bits are one uint64_t");
 
 }  // namespace
 
@@ -72,7 +72,7 @@ void JsonWriter::begin_value() {
 
 void JsonWriter::open(char bracket, bool is_object) {
   begin_value();
-  VERIFY(depth_ < kMaxJsonDepth);
+  VERIFY(depth_ < kJsonDepthMax);
   const uint64_t bit = uint64_t{1} << depth_;
   if (is_object) {
     object_bits_ |= bit;

@@ -11,7 +11,7 @@
 namespace ringstat {
 
 // Deepest nesting of objects and arrays; the responses use four levels.
-inline constexpr size_t kMaxJsonDepth = 64;
+inline constexpr size_t kJsonDepthMax = 64;
 
 // Appends `value` in the shortest form that reads back to the same double (std::to_chars):
 // 50 -> "50", 11.313708498984761 stays exact, 1e21 -> "1e+21". Negative zero is written "0", since

@@ -17,7 +17,7 @@ namespace ringstat {
 // Most entries one listing returns; the rest are cut (sorted order kept) and reported. Each name
 // yields at most 128 entries (255 bytes), so this only binds for a `*` over millions of counters,
 // whose JSON would already be hundreds of megabytes.
-inline constexpr size_t kMaxListingEntries = 4'000'000;
+inline constexpr size_t kListingEntriesMax = 4'000'000;
 
 // The JSON `type` of an entry (istatd's numbering).
 enum class ListingType : uint8_t { kGauge = 0, kCounter = 1, kAggregate = 2 };
@@ -45,6 +45,6 @@ struct Listing {
 // per name, one automaton pass per name that survives them, one hash-set lookup per matching
 // parent, then one sort of the distinct matches only.
 Listing list_counters(std::span<const NamedCounter> counters, const Glob& glob,
-                      size_t max_entries = kMaxListingEntries);
+                      size_t max_entries = kListingEntriesMax);
 
 }  // namespace ringstat

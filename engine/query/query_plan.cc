@@ -13,13 +13,13 @@ namespace ringstat {
 namespace {
 
 // Bounds the search for a width off the ladder; see smallest_width_from_zero.
-constexpr int kMaxWidthSearchSteps = 100'000;
+constexpr int kWidthSearchStepsMax = 100'000;
 
 // Quotes a client's raw value in a message without breaking the one-line rule: at most
-// kMaxEchoedParameterBytes, anything outside printable ASCII shown as '?'.
+// kEchoedParameterBytesMax, anything outside printable ASCII shown as '?'.
 std::string echo(std::string_view raw) {
   std::string out;
-  const size_t shown = std::min(raw.size(), kMaxEchoedParameterBytes);
+  const size_t shown = std::min(raw.size(), kEchoedParameterBytesMax);
   out.reserve(shown + 3);
   for (size_t i = 0; i < shown; ++i) {
     const unsigned char byte = static_cast<unsigned char>(raw[i]);
@@ -79,7 +79,7 @@ int64_t cells_for(int64_t a, int64_t b, int64_t k) { return ceil_div(b, k) - flo
 // a / (b - a) + 2 blocks are visited. When the level interval divides a day, the ladder failing
 // means (b - a) * interval > 86400 * (max - 1), which keeps that under the number of days since
 // 1970 in `start` (about 20 000 today, 2 932 897 in the year 9999). max == 1 has no such bound
-// (k must put a whole range in one cell), so the walk stops after kMaxWidthSearchSteps and takes
+// (k must put a whole range in one cell), so the walk stops after kWidthSearchStepsMax and takes
 // a width that surely fits: the range split in max - 1 parts, or for max == 1 the smallest power
 // of two putting a and b - 1 in one cell. Every k below the walk's position failed, so that width
 // is no smaller than the walk's; it is the smallest only in the walk's reach.
@@ -87,7 +87,7 @@ int64_t smallest_width_from_zero(int64_t a, int64_t b, int64_t max_cells) {
   VERIFY(a >= 0);
   VERIFY(b > a);
   int64_t k = ceil_div(b - a, max_cells);
-  for (int steps = 0; steps < kMaxWidthSearchSteps; ++steps) {
+  for (int steps = 0; steps < kWidthSearchStepsMax; ++steps) {
     const int64_t q = a / k;
     if (ceil_div(b, k) - q <= max_cells) return k;
     const int64_t fits_at = ceil_div(b, q + max_cells);

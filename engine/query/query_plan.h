@@ -26,7 +26,7 @@ inline constexpr int64_t kMaxQueryTime_s = 253'402'300'799;
 // below it, and so does anything a sane server clock produces.
 inline constexpr int64_t kMaxPlanTime_s = int64_t{1} << 40;
 // Longest raw parameter value quoted back in an error message.
-inline constexpr size_t kMaxEchoedParameterBytes = 64;
+inline constexpr size_t kEchoedParameterBytesMax = 64;
 
 // The bucket widths tried, in order, when a level's own interval gives too many cells (istatd's
 // ladder without its leading 10).

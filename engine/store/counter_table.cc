@@ -35,7 +35,7 @@ uint32_t CounterTable::find(std::string_view name, uint64_t hash) const {
 bool CounterTable::insert(std::string_view name, uint64_t hash, uint32_t id) {
   VERIFY(!name.empty() && name.size() <= 255);
   VERIFY(id != kNotFound);
-  if (size_ >= max_counters_ || arena_.size() + name.size() > kMaxArenaBytes) return false;
+  if (size_ >= max_counters_ || arena_.size() + name.size() > kArenaBytesMax) return false;
   VERIFY(find(name, hash) == kNotFound);
   if (names_.size() <= id) names_.resize(size_t{id} + 1);
   VERIFY(!names_[id].live);

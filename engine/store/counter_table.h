@@ -15,7 +15,7 @@ class CounterTable {
  public:
   static constexpr uint32_t kNotFound = UINT32_MAX;
   // Names are addressed with 32-bit offsets: 16 M names of 255 bytes at most.
-  static constexpr uint64_t kMaxArenaBytes = uint64_t{1} << 32;
+  static constexpr uint64_t kArenaBytesMax = uint64_t{1} << 32;
 
   // `max_counters` live names at most; the slot array is sized so it never exceeds half full.
   explicit CounterTable(uint32_t max_counters);

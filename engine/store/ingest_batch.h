@@ -29,17 +29,17 @@ inline IngestSample ingest_sample_from(const SampleFields& fields) {
 
 class IngestBatch {
  public:
-  static constexpr size_t kMaxSamples = 256;
-  static constexpr size_t kArenaBytes = kMaxSamples * 64;
+  static constexpr size_t kSamplesMax = 256;
+  static constexpr size_t kArenaBytes = kSamplesMax * 64;
 
-  IngestBatch() { samples_.reserve(kMaxSamples); }
+  IngestBatch() { samples_.reserve(kSamplesMax); }
 
   // False when the batch has no room for this sample: hand the batch over and clear it first.
   // The sample's name is copied into the batch; the stored sample points at the copy.
   bool add(const IngestSample& sample) {
     const std::string_view name = sample.name;
-    VERIFY(name.size() <= kMaxNameBytes);
-    if (samples_.size() == kMaxSamples || arena_used_ + name.size() > kArenaBytes) return false;
+    VERIFY(name.size() <= kNameBytesMax);
+    if (samples_.size() == kSamplesMax || arena_used_ + name.size() > kArenaBytes) return false;
     char* copy = arena_.data() + arena_used_;
     std::memcpy(copy, name.data(), name.size());
     arena_used_ += name.size();

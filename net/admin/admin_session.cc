@@ -37,10 +37,10 @@ std::vector<std::string_view> split_arguments(std::string_view arguments) {
 // A client's bytes quoted in a reply: printable ASCII only, so the reply stays one line.
 std::string printable(std::string_view text) {
   std::string out;
-  for (const char c : text.substr(0, kMaxEchoedCommandBytes)) {
+  for (const char c : text.substr(0, kEchoedCommandBytesMax)) {
     out += (c >= ' ' && c <= '~') ? c : '?';
   }
-  if (text.size() > kMaxEchoedCommandBytes) out += "...";
+  if (text.size() > kEchoedCommandBytesMax) out += "...";
   return out;
 }
 
@@ -132,8 +132,8 @@ void AdminSession::consume_output(size_t bytes) {
 }
 
 bool AdminSession::wants_input() const {
-  return !quit_ && !input_finished_ && queued_bytes_ < kMaxAdminQueuedBytes &&
-         queue_.size() < kMaxAdminQueuedCommands && pending_output().size() < kMaxAdminOutputBytes;
+  return !quit_ && !input_finished_ && queued_bytes_ < kAdminQueuedBytesMax &&
+         queue_.size() < kAdminQueuedCommandsMax && pending_output().size() < kAdminOutputBytesMax;
 }
 
 bool AdminSession::should_close() const {
@@ -304,10 +304,10 @@ void AdminSession::run_delete_counters(std::string_view arguments) {
   // cannot be normalised (over 255 bytes) cannot exist and is skipped like an unknown one.
   std::vector<std::string> names;
   std::unordered_set<std::string> seen;
-  char buffer[kMaxNameBytes];
+  char buffer[kNameBytesMax];
   for (const std::string_view raw : raw_names) {
     const std::optional<std::string_view> name =
-        normalize_query_name(raw, std::span<char, kMaxNameBytes>(buffer));
+        normalize_query_name(raw, std::span<char, kNameBytesMax>(buffer));
     if (!name || name->empty()) continue;
     if (seen.emplace(*name).second) names.emplace_back(*name);
   }
@@ -322,9 +322,9 @@ void AdminSession::run_delete_pattern(std::string_view arguments) {
   std::vector<std::string> globs;
   std::unordered_set<std::string> seen;
   for (const std::string_view raw : raw_globs) {
-    if (raw.size() > kMaxGlobPatternBytes) {
+    if (raw.size() > kGlobPatternBytesMax) {
       return append_reply(reply_line("huh? pattern longer than " +
-                                     std::to_string(kMaxGlobPatternBytes) + " bytes"));
+                                     std::to_string(kGlobPatternBytesMax) + " bytes"));
     }
     // Stored names are lower case, so an upper-case letter could never match: fold it, as the
     // query path does for names.

@@ -22,21 +22,21 @@ namespace ringstat {
 
 // Longest command line, without its "\r\n": the line framing's own limit. A longer line is
 // answered `huh? line too long` in its turn and the connection keeps working.
-inline constexpr size_t kMaxAdminLineBytes = kMaxLineBytes;
+inline constexpr size_t kAdminLineBytesMax = kLineBytesMax;
 // Received command text waiting for earlier commands to finish. Past this, wants_input() turns
 // false; one more received chunk may still be queued, so the bound is this plus one chunk.
-inline constexpr size_t kMaxAdminQueuedBytes = 64 * 1024;
+inline constexpr size_t kAdminQueuedBytesMax = 64 * 1024;
 // Commands waiting likewise, however short (a flood of one-letter lines).
-inline constexpr size_t kMaxAdminQueuedCommands = 1024;
+inline constexpr size_t kAdminQueuedCommandsMax = 1024;
 // Reply text not yet sent past which wants_input() turns false (a client that writes commands but
 // never reads). One command's reply can be larger (`delete.pattern *` echoes every name).
-inline constexpr size_t kMaxAdminOutputBytes = 256 * 1024;
+inline constexpr size_t kAdminOutputBytesMax = 256 * 1024;
 // The reply to a first line that is not an admin command, after which the connection closes.
 inline constexpr std::string_view kAdminRejectReply = "huh? not an admin command; closing";
 // Every reply line ends with this (istatd wrote "\r\n"; every client splits on '\n').
 inline constexpr std::string_view kAdminLineEnd = "\n";
 // The most bytes of an unknown command echoed back in its `huh?` line.
-inline constexpr size_t kMaxEchoedCommandBytes = 64;
+inline constexpr size_t kEchoedCommandBytesMax = 64;
 
 class AdminSession {
  public:
@@ -68,7 +68,7 @@ class AdminSession {
   std::string_view pending_output() const;
   void consume_output(size_t bytes);
 
-  // False while too much is queued (kMaxAdminQueuedBytes, kMaxAdminQueuedCommands) or unsent (stop
+  // False while too much is queued (kAdminQueuedBytesMax, kAdminQueuedCommandsMax) or unsent (stop
   // reading the socket), and after quit or EOF.
   bool wants_input() const;
   // True after `quit` or end of input once every command has finished and every reply has been

@@ -18,8 +18,8 @@ enum class ListenerKind : uint8_t;
 
 struct RemoteBatch {
   IngestBatch batch;
-  std::array<uint32_t, IngestBatch::kMaxSamples> shards{};         // shard of batch.samples()[i]
-  std::array<ListenerKind, IngestBatch::kMaxSamples> listeners{};  // where it came in, for metrics
+  std::array<uint32_t, IngestBatch::kSamplesMax> shards{};         // shard of batch.samples()[i]
+  std::array<ListenerKind, IngestBatch::kSamplesMax> listeners{};  // where it came in, for metrics
 };
 
 struct TaskSlot {

@@ -31,9 +31,9 @@ constexpr uint32_t kServiceBufferBytes = 16 * 1024;
 constexpr uint16_t kTcpBufferGroup = 0;
 constexpr uint16_t kUdpBufferGroup = 1;
 constexpr uint16_t kServiceBufferGroup = 2;
-constexpr int64_t kDeadlineSweepIntervalMs = 1000;         // HTTP and admin connection deadlines
-constexpr int64_t kTickIntervalMs = 100;                   // shard ticks: events, expiry, flushes
-constexpr auto kMaxWait = std::chrono::milliseconds(100);  // safety net for a missed doorbell
+constexpr int64_t kDeadlineSweepInterval_ms = 1000;        // HTTP and admin connection deadlines
+constexpr int64_t kTickInterval_ms = 100;                  // shard ticks: events, expiry, flushes
+constexpr auto kWaitMax = std::chrono::milliseconds(100);  // safety net for a missed doorbell
 constexpr size_t kCarryBuffers = 1024;                     // partial lines in flight per reactor
 
 // Per shard: the staging pool, log and table sizes of a store's share of the daemon.
@@ -166,7 +166,7 @@ bool Reactor::recover_shards() {
       all_ready = all_ready && owned->shard->ready();
     }
     if (all_ready) break;
-    ring_->submit_and_wait(kMaxWait);
+    ring_->submit_and_wait(kWaitMax);
     ring_->drain([&](const io_uring_cqe& cqe) { dispatch(cqe); });
   }
   return true;
@@ -228,7 +228,7 @@ void Reactor::teardown() {
 void Reactor::loop() {
   const int64_t now_ms = wall_ms();
   next_commit_ms_ = now_ms + server_.config().commit_interval_ms;
-  next_tick_ms_ = now_ms + kTickIntervalMs;
+  next_tick_ms_ = now_ms + kTickInterval_ms;
   while (!stopped_) pass();
 }
 
@@ -237,7 +237,7 @@ void Reactor::pass() {
   const int64_t now_ms = wall_ms();
   const int64_t until_timer = std::min(next_commit_ms_, next_tick_ms_) - now_ms;
   const auto wait =
-      std::clamp(std::chrono::milliseconds(until_timer), std::chrono::milliseconds(0), kMaxWait);
+      std::clamp(std::chrono::milliseconds(until_timer), std::chrono::milliseconds(0), kWaitMax);
   ring_->submit_and_wait(std::chrono::duration_cast<std::chrono::microseconds>(wait));
   refresh_clock();
   ring_->drain([&](const io_uring_cqe& cqe) { dispatch(cqe); });
@@ -299,14 +299,14 @@ void Reactor::run_timers() {
     commit_all();
   }
   if (now_ms >= next_tick_ms_) {
-    next_tick_ms_ = now_ms + kTickIntervalMs;
+    next_tick_ms_ = now_ms + kTickInterval_ms;
     tick_all();
     report_store_health();
   }
   const int64_t monotonic_now_ms = monotonic_ms();
   resume_accepts(monotonic_now_ms);
   if (monotonic_now_ms >= next_sweep_ms_) {
-    next_sweep_ms_ = monotonic_now_ms + kDeadlineSweepIntervalMs;
+    next_sweep_ms_ = monotonic_now_ms + kDeadlineSweepInterval_ms;
     sweep_deadlines(monotonic_now_ms);
   }
 }

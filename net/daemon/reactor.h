@@ -255,7 +255,7 @@ class Reactor final : public QueryService, public AdminService {
 
   std::unique_ptr<HttpHandler> http_handler_;
   ReactorMetrics metrics_;
-  std::optional<RejectReason> batch_reasons_[IngestBatch::kMaxSamples];
+  std::optional<RejectReason> batch_reasons_[IngestBatch::kSamplesMax];
 
   std::deque<OfflineAgent> offline_agents_;  // in closing order, oldest first
   std::string bind_error_;

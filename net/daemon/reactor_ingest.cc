@@ -15,9 +15,9 @@
 namespace ringstat {
 
 namespace {
-constexpr size_t kMaxMetaEntries = 32;  // `#key value` lines kept per agent connection
-constexpr size_t kMaxMetaValueBytes = 256;
-constexpr size_t kMaxHttpBufferedBytes = 4 << 20;
+constexpr size_t kMetaEntriesMax = 32;  // `#key value` lines kept per agent connection
+constexpr size_t kMetaValueBytesMax = 256;
+constexpr size_t kHttpBufferedBytesMax = 4 << 20;
 }  // namespace
 
 uint32_t Reactor::shard_of(uint64_t hash) const {
@@ -57,7 +57,7 @@ void Reactor::handle_bytes(uint32_t slot, std::string_view bytes) {
     case ListenerKind::kHttp:
       // A request is at most 16 KiB of head and 1 MiB of body; a client that piles up more
       // behind a request still being answered is cut off rather than buffered without end.
-      if (c.input.size() + bytes.size() > kMaxHttpBufferedBytes) {
+      if (c.input.size() + bytes.size() > kHttpBufferedBytesMax) {
         close_connection(slot);
         return;
       }
@@ -112,13 +112,13 @@ void Reactor::ingest_line(ListenerKind kind, Connection* connection, std::string
       ++counters.meta_lines;
       if (connection == nullptr) return;  // UDP senders are not agents (spec GET /?a=)
       const std::string key(parsed.line.meta_key);
-      const std::string value(parsed.line.meta_value.substr(0, kMaxMetaValueBytes));
+      const std::string value(parsed.line.meta_value.substr(0, kMetaValueBytesMax));
       auto& meta = connection->meta;
       auto it = std::find_if(meta.begin(), meta.end(),
                              [&](const auto& entry) { return entry.first == key; });
       if (it != meta.end()) {
         it->second = value;
-      } else if (meta.size() < kMaxMetaEntries) {
+      } else if (meta.size() < kMetaEntriesMax) {
         meta.emplace_back(key, value);
       }
       return;

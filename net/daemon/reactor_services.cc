@@ -82,7 +82,7 @@ void Reactor::agents(std::function<void(std::vector<AgentInfo>)> done) {
           agents.push_back(AgentInfo{c.meta, c.peer, true, c.connected_s, now - c.last_activity_s});
         }
         for (const OfflineAgent& agent : reactor.offline_agents_) {
-          if (agent.last_activity_s < now - kAgentMemoryS) continue;
+          if (agent.last_activity_s < now - kAgentMemory_s) continue;
           agents.push_back(AgentInfo{agent.meta, agent.peer, false, agent.connected_s,
                                      now - agent.last_activity_s});
         }
@@ -282,7 +282,7 @@ void Reactor::delete_counters(std::vector<std::string> names,
   }
   const uint32_t origin = index_;
   for (size_t i = 0; i < names.size(); ++i) {
-    char buffer[kMaxNameBytes];
+    char buffer[kNameBytesMax];
     const std::optional<std::string_view> normal = normalize_query_name(names[i], buffer);
     if (!normal) {
       if (--state->remaining == 0) finish();

@@ -22,20 +22,20 @@
 namespace ringstat {
 
 namespace {
-constexpr size_t kMaxOfflineAgents = 10000;
+constexpr size_t kOfflineAgentsMax = 10000;
 
 // Accept back-off when descriptors run out: the first pause, and the cap it doubles up to. A
 // closed connection ends the pause early (it freed a descriptor).
-constexpr uint32_t kAcceptBackoffMinMs = 100;
-constexpr uint32_t kAcceptBackoffMaxMs = 1600;
+constexpr uint32_t kAcceptBackoff_ms_min = 100;
+constexpr uint32_t kAcceptBackoff_ms_max = 1600;
 // Descriptors kept out of the ingest connections' budget, for the whole process: HTTP and admin
 // connections, files the store opens while it runs, the log. Ingest connections over their share
 // of the rest are closed at once, so an agent flood cannot take the descriptors /metrics needs.
 constexpr uint64_t kReservedDescriptors = 128;
 // TCP keepalive on ingest connections (which have no idle timeout): a peer that vanished without
-// a FIN or RST is found after kKeepaliveIdleS + kKeepaliveCount * kKeepaliveIntervalS = 2 min.
-constexpr int kKeepaliveIdleS = 60;
-constexpr int kKeepaliveIntervalS = 10;
+// a FIN or RST is found after kKeepaliveIdle_s + kKeepaliveCount * kKeepaliveInterval_s = 2 min.
+constexpr int kKeepaliveIdle_s = 60;
+constexpr int kKeepaliveInterval_s = 10;
 constexpr int kKeepaliveCount = 6;
 
 bool out_of_descriptors(int error) {
@@ -63,8 +63,8 @@ std::string_view listener_name(ListenerKind kind) {
 void set_keepalive(int fd) {
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &kKeepaliveIdleS, sizeof kKeepaliveIdleS);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &kKeepaliveIntervalS, sizeof kKeepaliveIntervalS);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &kKeepaliveIdle_s, sizeof kKeepaliveIdle_s);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &kKeepaliveInterval_s, sizeof kKeepaliveInterval_s);
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &kKeepaliveCount, sizeof kKeepaliveCount);
 }
 
@@ -214,7 +214,7 @@ void Reactor::back_off_accepts(uint32_t l, int error) {
   ++metrics_.accept_backoffs;
   const bool was_paused = listener.accept_resume_ms != 0;
   listener.accept_backoff_ms =
-      std::clamp(listener.accept_backoff_ms * 2, kAcceptBackoffMinMs, kAcceptBackoffMaxMs);
+      std::clamp(listener.accept_backoff_ms * 2, kAcceptBackoff_ms_min, kAcceptBackoff_ms_max);
   listener.accept_resume_ms = monotonic_ms() + listener.accept_backoff_ms;
   if (listener.armed && !was_paused) {
     // Errors normally end the multishot; should one not, stop it here.
@@ -518,8 +518,8 @@ void Reactor::finish_close(uint32_t slot) {
     // agent each. Expired agents leave from the front (GET /?a= skips any expired one left
     // behind a newer one).
     while (!offline_agents_.empty() &&
-           (offline_agents_.front().last_activity_s < now - kAgentMemoryS ||
-            offline_agents_.size() >= kMaxOfflineAgents)) {
+           (offline_agents_.front().last_activity_s < now - kAgentMemory_s ||
+            offline_agents_.size() >= kOfflineAgentsMax)) {
       offline_agents_.pop_front();
     }
     offline_agents_.push_back(

@@ -21,7 +21,7 @@ struct Reactor::OwnedShard {
   std::unique_ptr<UringPageStore> store;
   std::unique_ptr<Shard> shard;
   IngestBatch batch;  // local samples waiting for add_batch
-  std::array<ListenerKind, IngestBatch::kMaxSamples> listeners{};
+  std::array<ListenerKind, IngestBatch::kSamplesMax> listeners{};
 };
 
 struct Reactor::Listener {
@@ -103,9 +103,9 @@ struct ReactorLogLimits {
 };
 
 // GET /?a= lists the TCP agents seen in the last 25 hours.
-inline constexpr int64_t kAgentMemoryS = 25 * 3600;
+inline constexpr int64_t kAgentMemory_s = 25 * 3600;
 
-// A TCP agent that disconnected, kept for GET /?a= for kAgentMemoryS.
+// A TCP agent that disconnected, kept for GET /?a= for kAgentMemory_s.
 struct OfflineAgent {
   std::vector<std::pair<std::string, std::string>> meta;
   std::string peer;

@@ -65,7 +65,7 @@ Result<uint32_t> read_manifest(const std::string& path) {
   uint64_t shards = 0;
   in >> key >> shards;
   if (magic != kManifestMagic || key != "shards" || in.fail() || shards == 0 ||
-      shards > kMaxStoreShards) {
+      shards > kStoreShardsMax) {
     return Error{path + " is not a ringstat store manifest (expected '" + kManifestMagic +
                  "' and 'shards N')"};
   }
@@ -81,8 +81,8 @@ std::string StoreLayout::shard_directory(uint32_t shard) const {
 }
 
 Result<StoreLayout> open_store_layout(const std::string& directory, uint32_t new_store_shards) {
-  if (new_store_shards == 0 || new_store_shards > kMaxStoreShards) {
-    return Error{"shard count must be 1.." + std::to_string(kMaxStoreShards)};
+  if (new_store_shards == 0 || new_store_shards > kStoreShardsMax) {
+    return Error{"shard count must be 1.." + std::to_string(kStoreShardsMax)};
   }
   if (Status made = make_directory(directory); !made.ok()) return Error{made.error()};
   const std::string manifest = directory + "/" + kManifestName;

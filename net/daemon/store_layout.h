@@ -10,7 +10,7 @@
 
 namespace ringstat {
 
-inline constexpr uint32_t kMaxStoreShards = 4096;
+inline constexpr uint32_t kStoreShardsMax = 4096;
 
 struct StoreLayout {
   std::string directory;

@@ -24,8 +24,8 @@ constexpr std::string_view kNoStoreMessage = "No store configured";
 
 // The name as the client asked for it, cut to a readable length.
 std::string echoed_name(std::string_view requested) {
-  if (requested.size() <= kMaxEchoedNameBytes) return std::string(requested);
-  return std::string(requested.substr(0, kMaxEchoedNameBytes)) + "...";
+  if (requested.size() <= kEchoedNameBytesMax) return std::string(requested);
+  return std::string(requested.substr(0, kEchoedNameBytesMax)) + "...";
 }
 
 HttpResponse ok_response(std::string_view content_type, std::string body) {
@@ -184,7 +184,7 @@ void HttpHandler::get_counter(std::string_view path, const Url& url,
     return;
   }
   const std::string requested(path.substr(1));
-  std::array<char, kMaxNameBytes> buffer;
+  std::array<char, kNameBytesMax> buffer;
   const std::optional<std::string_view> name = normalize_query_name(requested, buffer);
   if (!name || name->empty()) {
     done(error_response(HttpStatus::kNotFound, "No such counter " + echoed_name(requested)));
@@ -256,9 +256,9 @@ void HttpHandler::pump_post(const std::shared_ptr<PostJob>& job) {
   if (job->pumping) return;
   job->pumping = true;
   const CounterQuery query{job->params.range.start, job->params.range.end, job->params.max_samples};
-  while (job->next_key < job->keys.size() && job->in_flight < kMaxPostQueriesInFlight) {
+  while (job->next_key < job->keys.size() && job->in_flight < kPostQueriesInFlightMax) {
     const size_t i = job->next_key++;
-    std::array<char, kMaxNameBytes> buffer;
+    std::array<char, kNameBytesMax> buffer;
     const std::optional<std::string_view> name = normalize_query_name(job->keys[i], buffer);
     if (!name || name->empty()) continue;  // no such counter can exist
     ++job->in_flight;
@@ -303,7 +303,7 @@ void HttpHandler::list(std::string_view pattern, std::function<void(HttpResponse
   std::optional<Glob> glob = Glob::compile(pattern);
   if (!glob) {
     done(error_response(HttpStatus::kBadRequest,
-                        "Pattern longer than " + std::to_string(kMaxGlobPatternBytes) + " bytes"));
+                        "Pattern longer than " + std::to_string(kGlobPatternBytesMax) + " bytes"));
     return;
   }
   service_.list_counters([glob = std::move(*glob), done = std::move(done)](

@@ -17,10 +17,10 @@
 namespace ringstat {
 
 // Longest requested counter name quoted back in a 404.
-inline constexpr size_t kMaxEchoedNameBytes = 300;
+inline constexpr size_t kEchoedNameBytesMax = 300;
 // Counter queries one POST /* keeps in flight; the rest wait for them. A shard serves a bounded
 // number of queries at once (ShardConfig::max_query_jobs), so one request must not take them all.
-inline constexpr size_t kMaxPostQueriesInFlight = 16;
+inline constexpr size_t kPostQueriesInFlightMax = 16;
 
 class HttpHandler {
  public:

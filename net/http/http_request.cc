@@ -9,7 +9,7 @@
 namespace ringstat {
 namespace {
 
-// A Content-Length beyond this is only ever compared with kMaxBodyBytes, so parsing stops
+// A Content-Length beyond this is only ever compared with kBodyBytesMax, so parsing stops
 // growing the value here instead of overflowing.
 constexpr uint64_t kContentLengthSaturation = uint64_t{1} << 62;
 
@@ -64,7 +64,7 @@ std::optional<HttpParseResult> check_partial_request_line(std::string_view parti
   if (!std::all_of(method.begin(), method.end(), is_tchar) || (space == 0)) {
     return error(HttpStatus::kBadRequest, "Malformed request line");
   }
-  if (method.size() > kMaxMethodBytes) return error(HttpStatus::kBadRequest, "Method too long");
+  if (method.size() > kMethodBytesMax) return error(HttpStatus::kBadRequest, "Method too long");
   return std::nullopt;
 }
 
@@ -136,7 +136,7 @@ std::optional<HttpParseResult> check_request_line(std::string_view line) {
   RequestLine request_line;
   if (auto failure = parse_request_line(line, request_line)) return failure;
   // The same answer whether the line arrived whole or in pieces.
-  if (request_line.method_token.size() > kMaxMethodBytes) {
+  if (request_line.method_token.size() > kMethodBytesMax) {
     return error(HttpStatus::kBadRequest, "Method too long");
   }
   if (!known_method(request_line.method_token)) {
@@ -279,9 +279,9 @@ HttpParseResult parse_complete_head(std::string_view buffer, size_t request_line
   if (state.expect_other && request.version_minor >= 1) {
     return error(HttpStatus::kExpectationFailed, "Unsupported expectation");
   }
-  if (state.content_length > kMaxBodyBytes) {
+  if (state.content_length > kBodyBytesMax) {
     return error(HttpStatus::kContentTooLarge,
-                 "Request body larger than " + std::to_string(kMaxBodyBytes) + " bytes");
+                 "Request body larger than " + std::to_string(kBodyBytesMax) + " bytes");
   }
   request.keep_alive = decide_keep_alive(request);
 
@@ -304,7 +304,7 @@ HttpParseResult parse_http_request(std::string_view buffer) {
   // RFC 9112 section 2.2: skip empty lines before the request line (some clients send a CRLF
   // after a POST body). They count against the head limit like any other byte.
   size_t start = 0;
-  while (start < buffer.size() && start < kMaxHeaderBytes) {
+  while (start < buffer.size() && start < kHeaderBytesMax) {
     if (buffer[start] == '\n') {
       ++start;
     } else if (buffer[start] == '\r') {
@@ -316,8 +316,8 @@ HttpParseResult parse_http_request(std::string_view buffer) {
     }
   }
 
-  // Find the blank line that ends the head within the first kMaxHeaderBytes bytes.
-  const std::string_view scanned = buffer.substr(0, std::min(buffer.size(), kMaxHeaderBytes));
+  // Find the blank line that ends the head within the first kHeaderBytesMax bytes.
+  const std::string_view scanned = buffer.substr(0, std::min(buffer.size(), kHeaderBytesMax));
   size_t line_start = start;
   bool first = true;
   while (true) {
@@ -328,9 +328,9 @@ HttpParseResult parse_http_request(std::string_view buffer) {
           return std::move(*failure);
         }
       }
-      if (buffer.size() >= kMaxHeaderBytes) {
+      if (buffer.size() >= kHeaderBytesMax) {
         return error(HttpStatus::kContentTooLarge,
-                     "Request head larger than " + std::to_string(kMaxHeaderBytes) + " bytes");
+                     "Request head larger than " + std::to_string(kHeaderBytesMax) + " bytes");
       }
       return HttpParseResult{};
     }

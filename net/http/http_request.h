@@ -16,11 +16,11 @@ namespace ringstat {
 // Most bytes of a request head: request line, header lines and the blank line that ends them.
 // A buffer holding this many bytes without the blank line is answered 413 at once, so a
 // connection never needs to buffer more than this before its request is known.
-inline constexpr size_t kMaxHeaderBytes = 16 * 1024;
+inline constexpr size_t kHeaderBytesMax = 16 * 1024;
 // Largest request body; a bigger Content-Length is answered 413 before any of the body is read.
-inline constexpr size_t kMaxBodyBytes = 1024 * 1024;
+inline constexpr size_t kBodyBytesMax = 1024 * 1024;
 // Longest method token looked at; no supported method comes close.
-inline constexpr size_t kMaxMethodBytes = 32;
+inline constexpr size_t kMethodBytesMax = 32;
 
 enum class HttpMethod : uint8_t { kGet, kHead, kPost, kOptions };
 

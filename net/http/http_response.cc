@@ -12,7 +12,7 @@ namespace ringstat {
 namespace {
 
 // zlib counts in uInt (32 bits); larger bodies are fed and drained in pieces of this size.
-constexpr size_t kMaxZlibChunkBytes = size_t{1} << 30;
+constexpr size_t kZlibChunkBytesMax = size_t{1} << 30;
 // zlib's window and memory settings: the defaults, plus 16 for a gzip wrapper.
 constexpr int kZlibWindowBits = 15;
 constexpr int kGzipWindowBits = kZlibWindowBits + 16;
@@ -159,8 +159,8 @@ std::optional<std::string> ResponseEncoder::compress(std::string_view body,
   size_t in_offset = 0;
   size_t out_offset = 0;
   while (true) {
-    const size_t in_chunk = std::min(body.size() - in_offset, kMaxZlibChunkBytes);
-    const size_t out_chunk = std::min(out.size() - out_offset, kMaxZlibChunkBytes);
+    const size_t in_chunk = std::min(body.size() - in_offset, kZlibChunkBytesMax);
+    const size_t out_chunk = std::min(out.size() - out_offset, kZlibChunkBytesMax);
     const bool last = in_offset + in_chunk == body.size();
     // zlib's input pointer is not const-qualified, but deflate never writes through it.
     stream->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(body.data() + in_offset));

@@ -14,21 +14,21 @@ uint64_t saturating_add(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UI
 }  // namespace
 
 size_t LatencyHistogram::bucket_index(uint64_t value_ns) {
-  if (value_ns < kLatencyExactLimitNs) return static_cast<size_t>(value_ns);
-  const uint64_t clamped = std::min(value_ns, kLatencyTrackedLimitNs - 1);
+  if (value_ns < kLatencyExactLimit_ns) return static_cast<size_t>(value_ns);
+  const uint64_t clamped = std::min(value_ns, kLatencyTrackedLimit_ns - 1);
   // The power of two holding the value, and its position among that power's sub-buckets.
   const int exponent = static_cast<int>(std::bit_width(clamped)) - 1;  // >= bits + 1
   const int shift = exponent - kLatencySubBucketBits;
   const uint64_t sub_bucket = (clamped >> shift) - kLatencySubBuckets;
   const auto group = static_cast<size_t>(exponent - kLatencySubBucketBits - 1);
-  return static_cast<size_t>(kLatencyExactLimitNs) + group * kLatencySubBuckets +
+  return static_cast<size_t>(kLatencyExactLimit_ns) + group * kLatencySubBuckets +
          static_cast<size_t>(sub_bucket);
 }
 
 uint64_t LatencyHistogram::bucket_lowest_ns(size_t index) {
   VERIFY(index < kLatencyBucketCount);
-  if (index < kLatencyExactLimitNs) return index;
-  const size_t offset = index - static_cast<size_t>(kLatencyExactLimitNs);
+  if (index < kLatencyExactLimit_ns) return index;
+  const size_t offset = index - static_cast<size_t>(kLatencyExactLimit_ns);
   const auto group = static_cast<int>(offset / kLatencySubBuckets);
   const uint64_t sub_bucket = offset % kLatencySubBuckets;
   const int shift = group + 1;
@@ -36,15 +36,15 @@ uint64_t LatencyHistogram::bucket_lowest_ns(size_t index) {
 }
 
 uint64_t LatencyHistogram::bucket_highest_ns(size_t index) {
-  if (index + 1 == kLatencyBucketCount) return kLatencyTrackedLimitNs - 1;
+  if (index + 1 == kLatencyBucketCount) return kLatencyTrackedLimit_ns - 1;
   return bucket_lowest_ns(index + 1) - 1;
 }
 
 void LatencyHistogram::record(uint64_t value_ns) {
   ++buckets_[bucket_index(value_ns)];
-  const auto bound = std::lower_bound(kLatencyBoundsNs.begin(), kLatencyBoundsNs.end(), value_ns);
-  if (bound != kLatencyBoundsNs.end())
-    ++bound_counts_[static_cast<size_t>(bound - kLatencyBoundsNs.begin())];
+  const auto bound = std::lower_bound(kLatencyBounds_ns.begin(), kLatencyBounds_ns.end(), value_ns);
+  if (bound != kLatencyBounds_ns.end())
+    ++bound_counts_[static_cast<size_t>(bound - kLatencyBounds_ns.begin())];
   ++count_;
   sum_ns_ = saturating_add(sum_ns_, value_ns);
   min_ns_ = std::min(min_ns_, value_ns);
@@ -87,7 +87,7 @@ std::array<uint64_t, kLatencyBoundCount> LatencyHistogram::cumulative_bound_coun
 void LatencyHistogram::write_prometheus(PrometheusWriter& writer, MetricLabels labels) const {
   const std::array<uint64_t, kLatencyBoundCount> cumulative = cumulative_bound_counts();
   HistogramSnapshot snapshot;
-  snapshot.upper_bounds = kLatencyBoundsSeconds;
+  snapshot.upper_bounds = kLatencyBounds_s;
   snapshot.cumulative_counts = cumulative;
   snapshot.sum = static_cast<double>(sum_ns_) / 1e9;
   snapshot.count = count_;

@@ -17,23 +17,23 @@ namespace ringstat {
 inline constexpr int kLatencySubBucketBits = 7;
 inline constexpr uint64_t kLatencySubBuckets = uint64_t{1} << kLatencySubBucketBits;
 // Values below 2^(bits + 1) = 256 ns each have a bucket of their own.
-inline constexpr uint64_t kLatencyExactLimitNs = kLatencySubBuckets * 2;
+inline constexpr uint64_t kLatencyExactLimit_ns = kLatencySubBuckets * 2;
 // Values from 2^40 ns (about 18 minutes) up share the last bucket; count, sum, max and the
 // Prometheus counts stay exact for them.
 inline constexpr int kLatencyTrackedBits = 40;
-inline constexpr uint64_t kLatencyTrackedLimitNs = uint64_t{1} << kLatencyTrackedBits;
+inline constexpr uint64_t kLatencyTrackedLimit_ns = uint64_t{1} << kLatencyTrackedBits;
 inline constexpr size_t kLatencyBucketCount =
-    kLatencyExactLimitNs +
+    kLatencyExactLimit_ns +
     static_cast<size_t>(kLatencyTrackedBits - kLatencySubBucketBits - 1) * kLatencySubBuckets;
 static_assert(kLatencyBucketCount == 4352);  // 34 KiB of counts
 
 // The `le` bounds exported to Prometheus: 100 us to 10 s.
 inline constexpr size_t kLatencyBoundCount = 16;
-inline constexpr std::array<uint64_t, kLatencyBoundCount> kLatencyBoundsNs = {
+inline constexpr std::array<uint64_t, kLatencyBoundCount> kLatencyBounds_ns = {
     100'000,       250'000,       500'000,       1'000'000,     2'500'000,   5'000'000,
     10'000'000,    25'000'000,    50'000'000,    100'000'000,   250'000'000, 500'000'000,
     1'000'000'000, 2'500'000'000, 5'000'000'000, 10'000'000'000};
-inline constexpr std::array<double, kLatencyBoundCount> kLatencyBoundsSeconds = {
+inline constexpr std::array<double, kLatencyBoundCount> kLatencyBounds_s = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
     0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 
@@ -54,7 +54,7 @@ class LatencyHistogram {
   // 100. 0 when nothing was recorded.
   uint64_t percentile_ns(double percent) const;
 
-  // For each of kLatencyBoundsNs, how many values were <= it: exact, not bucket-rounded.
+  // For each of kLatencyBounds_ns, how many values were <= it: exact, not bucket-rounded.
   std::array<uint64_t, kLatencyBoundCount> cumulative_bound_counts() const;
 
   // `name_bucket`, `name_sum` (seconds) and `name_count` into the writer's current histogram
@@ -68,7 +68,7 @@ class LatencyHistogram {
 
  private:
   std::array<uint64_t, kLatencyBucketCount> buckets_{};
-  // bound_counts_[i]: values in (kLatencyBoundsNs[i-1], kLatencyBoundsNs[i]].
+  // bound_counts_[i]: values in (kLatencyBounds_ns[i-1], kLatencyBounds_ns[i]].
   std::array<uint64_t, kLatencyBoundCount> bound_counts_{};
   uint64_t count_ = 0;
   uint64_t sum_ns_ = 0;

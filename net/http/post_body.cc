@@ -10,13 +10,13 @@ namespace {
 
 using Json = nlohmann::json;
 
-enum class Member : uint8_t { kKeys, kStart, kStop, kMaxSamples, kCompact, kOther };
+enum class Member : uint8_t { kKeys, kStart, kStop, kSamplesMax, kCompact, kOther };
 
 Member member_named(std::string_view name) {
   if (name == "keys") return Member::kKeys;
   if (name == "start") return Member::kStart;
   if (name == "stop") return Member::kStop;
-  if (name == "maxSamples") return Member::kMaxSamples;
+  if (name == "maxSamples") return Member::kSamplesMax;
   if (name == "compact") return Member::kCompact;
   return Member::kOther;
 }
@@ -72,7 +72,7 @@ class PostBodySax {
   }
   bool string(Json::string_t& value) {
     if (depth_ == 2 && in_keys_) {
-      if (body_.keys.size() == kMaxPostKeys) {
+      if (body_.keys.size() == kPostKeysMax) {
         too_many_keys_ = true;
       } else {
         body_.keys.push_back(std::move(value));
@@ -136,7 +136,7 @@ class PostBodySax {
   Result<PostBody> finish() {
     if (!syntax_error_.empty()) return Error{syntax_error_};
     if (!top_is_object_ || !keys_valid_) return Error{std::string(kMissingKeysMessage)};
-    if (too_many_keys_) return Error{"Too many keys: more than " + std::to_string(kMaxPostKeys)};
+    if (too_many_keys_) return Error{"Too many keys: more than " + std::to_string(kPostKeysMax)};
     const std::pair<const NumberMember*, std::string_view> numbers[] = {
         {&start_, "start"}, {&stop_, "stop"}, {&max_samples_, "maxSamples"}};
     for (const auto& [number, name] : numbers) {
@@ -180,7 +180,7 @@ class PostBodySax {
         case Member::kStop:
           set_number(stop_);
           break;
-        case Member::kMaxSamples:
+        case Member::kSamplesMax:
           set_number(max_samples_);
           break;
         case Member::kCompact:
@@ -208,7 +208,7 @@ class PostBodySax {
         case Member::kStop:
           stop_.state = NumberMember::State::kNotInteger;
           break;
-        case Member::kMaxSamples:
+        case Member::kSamplesMax:
           max_samples_.state = NumberMember::State::kNotInteger;
           break;
         case Member::kCompact:

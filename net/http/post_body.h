@@ -15,7 +15,7 @@
 namespace ringstat {
 
 // Most keys one request may ask for; each is a counter query.
-inline constexpr size_t kMaxPostKeys = 10'000;
+inline constexpr size_t kPostKeysMax = 10'000;
 // The spec's message for a missing or malformed `keys` member.
 inline constexpr std::string_view kMissingKeysMessage = "Missing 'keys' array of keys";
 
@@ -30,7 +30,7 @@ struct PostBody {
 // Rules (each an error message of one line, answered 400):
 // - Invalid JSON: "Invalid JSON body: <parser's reason with line and column>".
 // - Not an object, `keys` absent, or not an array of strings: kMissingKeysMessage. More than
-//   kMaxPostKeys keys: "Too many keys: more than 10000".
+//   kPostKeysMax keys: "Too many keys: more than 10000".
 // - `start`, `stop`, `maxSamples`: a JSON integer >= 0 (a fraction, exponent, string, bool,
 //   array or object is not), e.g. "Invalid 'start' parameter: must be a non-negative integer";
 //   null counts as absent, since JSON encoders write null for "no value".

@@ -10,7 +10,7 @@ namespace {
 
 // Room for any double in shortest fixed form with exponent below kGoShortestExponentLimit, and
 // in scientific form.
-constexpr size_t kMaxFloatChars = 64;
+constexpr size_t kFloatCharsMax = 64;
 // Go switches its shortest 'g' format to an exponent from 1e+06 up.
 constexpr int kGoShortestExponentLimit = 6;
 
@@ -96,7 +96,7 @@ void append_metric_value(std::string& out, double value) {
   // Go's strconv.FormatFloat(v, 'g', -1, 64), which the reference client uses for values and
   // `le` bounds: the shortest digits that read back, in exponent form when the decimal exponent
   // is below -4 or at least 6 (0.0001, 123456.7, 1e+06, 1e-05), else in plain form.
-  char buffer[kMaxFloatChars];
+  char buffer[kFloatCharsMax];
   const auto scientific =
       std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::scientific);
   VERIFY(scientific.ec == std::errc());

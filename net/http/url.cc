@@ -57,8 +57,8 @@ Result<Url> parse_url(std::string_view target) {
     const size_t ampersand = query.find('&');
     const std::string_view pair = query.substr(0, ampersand);
     if (!pair.empty()) {
-      if (url.parameters.size() == kMaxQueryParameters) {
-        return Error{"More than " + std::to_string(kMaxQueryParameters) + " query parameters"};
+      if (url.parameters.size() == kQueryParametersMax) {
+        return Error{"More than " + std::to_string(kQueryParametersMax) + " query parameters"};
       }
       const size_t equals = pair.find('=');
       std::optional<std::string> key = percent_decode(pair.substr(0, equals), true);

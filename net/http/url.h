@@ -14,7 +14,7 @@
 namespace ringstat {
 
 // Most `key=value` pairs one query string may carry; the API uses at most four.
-inline constexpr size_t kMaxQueryParameters = 64;
+inline constexpr size_t kQueryParametersMax = 64;
 
 struct QueryParameter {
   std::string key;
@@ -33,7 +33,7 @@ struct Url {
 // Splits at the first '?'; parameters are separated by '&' (empty ones skipped) and split at
 // their first '='. `%XX` is decoded in the path, keys and values; `+` becomes a space in keys and
 // values only. Errors (400): a '%' not followed by two hex digits, a decoded NUL byte, more than
-// kMaxQueryParameters parameters.
+// kQueryParametersMax parameters.
 Result<Url> parse_url(std::string_view target);
 
 // Percent-decodes `text`, with `+` as a space when `plus_is_space`. nullopt on a bad escape or a

@@ -13,7 +13,7 @@ namespace ringstat {
 namespace {
 
 // A pid is at most 7 digits on Linux (pid_max <= 4194304); anything longer is not one.
-constexpr size_t kMaxPidTextBytes = 32;
+constexpr size_t kPidTextBytesMax = 32;
 
 std::string system_error(std::string_view what, const std::string& path, int error_number) {
   return std::string(what) + " " + path + ": " + std::strerror(error_number);
@@ -22,12 +22,12 @@ std::string system_error(std::string_view what, const std::string& path, int err
 // The pid the holder wrote, or "unknown" when the file is empty (the holder is between its
 // flock and its write) or holds anything else.
 std::string read_holder_pid(int fd) {
-  char text[kMaxPidTextBytes];
+  char text[kPidTextBytesMax];
   const ssize_t bytes = ::pread(fd, text, sizeof(text), 0);
   if (bytes <= 0) return "unknown";
   std::string_view pid(text, static_cast<size_t>(bytes));
   while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.remove_suffix(1);
-  if (pid.empty() || pid.size() >= kMaxPidTextBytes) return "unknown";
+  if (pid.empty() || pid.size() >= kPidTextBytesMax) return "unknown";
   for (const char c : pid) {
     if (c < '0' || c > '9') return "unknown";
   }

@@ -18,7 +18,7 @@ namespace {
 
 // A write interrupted by a signal or cut short is resumed this many times before the line is
 // given up (a full pipe with O_NONBLOCK would otherwise spin).
-constexpr int kMaxWriteAttempts = 4;
+constexpr int kWriteAttemptsMax = 4;
 constexpr std::string_view kCutMarker = "...";
 
 void append_escaped_message(std::string& out, std::string_view message, size_t limit_bytes) {
@@ -60,7 +60,7 @@ int64_t realtime_now_ms() {
 std::string format_log_line(LogStyle style, LogLevel level, int64_t unix_ms,
                             std::string_view message) {
   std::string line;
-  line.reserve(std::min(kMaxLogLineBytes, message.size() + 40));
+  line.reserve(std::min(kLogLineBytesMax, message.size() + 40));
   if (style == LogStyle::kJournal) {
     line += '<';
     line += static_cast<char>('0' + journal_priority(level));
@@ -79,9 +79,9 @@ std::string format_log_line(LogStyle style, LogLevel level, int64_t unix_ms,
     line += log_level_name(level);
     line += ' ';
   }
-  append_escaped_message(line, message, kMaxLogLineBytes - 1);
+  append_escaped_message(line, message, kLogLineBytesMax - 1);
   line += '\n';
-  VERIFY(line.size() <= kMaxLogLineBytes);
+  VERIFY(line.size() <= kLogLineBytesMax);
   return line;
 }
 
@@ -132,7 +132,7 @@ void Logger::log(LogLevel level, std::string_view message) {
 }
 
 void Logger::write_line(std::string_view line) {
-  for (int attempt = 0; attempt < kMaxWriteAttempts && !line.empty(); ++attempt) {
+  for (int attempt = 0; attempt < kWriteAttemptsMax && !line.empty(); ++attempt) {
     const ssize_t written = ::write(fd_, line.data(), line.size());
     if (written > 0) line.remove_prefix(static_cast<size_t>(written));
     if (written < 0 && errno != EINTR) break;
@@ -165,7 +165,7 @@ Logger& process_log() {
 bool LogRateLimiter::note(std::string_view peer, int64_t now_ms) {
   std::string_view key = peer;
   auto it = windows_.find(key);
-  if (it == windows_.end() && windows_.size() >= kMaxTrackedPeers) {
+  if (it == windows_.end() && windows_.size() >= kTrackedPeersMax) {
     key = kOtherPeers;
     it = windows_.find(key);
   }
@@ -176,7 +176,7 @@ bool LogRateLimiter::note(std::string_view peer, int64_t now_ms) {
   }
   if (it == windows_.end()) {
     windows_.emplace(std::string(key), Window{now_ms, 1});
-    VERIFY(windows_.size() <= kMaxTrackedPeers + 1);
+    VERIFY(windows_.size() <= kTrackedPeersMax + 1);
     return true;
   }
   ++it->second.bad_lines;
@@ -202,7 +202,7 @@ std::vector<std::string> LogRateLimiter::take_summaries(int64_t now_ms) {
 
 void LogRateLimiter::close_window(const std::string& peer, const Window& window) {
   if (window.bad_lines <= 1) return;
-  if (ended_.size() >= kMaxPendingSummaries) {
+  if (ended_.size() >= kPendingSummariesMax) {
     ++summaries_dropped_;
     return;
   }

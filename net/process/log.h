@@ -65,9 +65,9 @@ enum class LogStyle : uint8_t { kJournal, kTimestamped };
 
 // Longest line written, prefix and '\n' included: PIPE_BUF, so even a write to a pipe shared with
 // other processes is atomic. Longer messages are cut and end in "...".
-inline constexpr size_t kMaxLogLineBytes = 4096;
+inline constexpr size_t kLogLineBytesMax = 4096;
 
-// One complete line, '\n' included, at most kMaxLogLineBytes. Control bytes in the message (a
+// One complete line, '\n' included, at most kLogLineBytesMax. Control bytes in the message (a
 // peer's garbage quoted in a complaint, a stray newline) are written as `\xNN`, so one call is
 // always exactly one line.
 std::string format_log_line(LogStyle style, LogLevel level, int64_t unix_ms,
@@ -138,10 +138,10 @@ class LogRateLimiter {
   static constexpr int64_t kWindow_ms = 10'000;
   // Peers tracked at once; bad lines from further peers in the same period are counted together
   // under kOtherPeers, so a scan from many addresses cannot grow the table.
-  static constexpr size_t kMaxTrackedPeers = 1024;
+  static constexpr size_t kTrackedPeersMax = 1024;
   static constexpr std::string_view kOtherPeers = "other peers";
   // Summaries waiting for take_summaries(); further ones are dropped and counted.
-  static constexpr size_t kMaxPendingSummaries = 1024;
+  static constexpr size_t kPendingSummariesMax = 1024;
 
   // Counts one bad line from `peer`. True when the caller should log this line in full.
   bool note(std::string_view peer, int64_t now_ms);
@@ -167,7 +167,7 @@ class LogRateLimiter {
     size_t operator()(std::string_view peer) const { return std::hash<std::string_view>{}(peer); }
   };
 
-  // At most kMaxTrackedPeers + 1 entries: the peers, plus kOtherPeers once the table is full.
+  // At most kTrackedPeersMax + 1 entries: the peers, plus kOtherPeers once the table is full.
   std::unordered_map<std::string, Window, PeerHash, std::equal_to<>> windows_;
   std::vector<std::pair<int64_t, std::string>> ended_;  // (window start, summary), not yet taken
   uint64_t summaries_dropped_ = 0;

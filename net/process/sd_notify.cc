@@ -27,8 +27,8 @@ struct SocketCloser {
 }  // namespace
 
 Result<NotifyOutcome> notify_socket(std::string_view socket_path, std::string_view state) {
-  if (state.empty() || state.size() > kMaxNotifyBytes) {
-    return Error{"sd_notify state must be 1.." + std::to_string(kMaxNotifyBytes) + " bytes"};
+  if (state.empty() || state.size() > kNotifyBytesMax) {
+    return Error{"sd_notify state must be 1.." + std::to_string(kNotifyBytesMax) + " bytes"};
   }
   sockaddr_un address{};
   address.sun_family = AF_UNIX;

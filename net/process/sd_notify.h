@@ -13,7 +13,7 @@ namespace ringstat {
 
 // Largest state message sent; systemd reads datagrams of up to its page-sized buffer and the
 // daemon only ever sends a few short lines.
-inline constexpr size_t kMaxNotifyBytes = 4096;
+inline constexpr size_t kNotifyBytesMax = 4096;
 
 enum class NotifyOutcome {
   kSent,

@@ -27,12 +27,12 @@ BufferRing::BufferRing(Ring& ring, uint16_t group_id, uint32_t entries, uint32_t
 
 Result<std::unique_ptr<BufferRing>> BufferRing::create(Ring& ring, uint16_t group_id,
                                                        uint32_t entries, uint32_t buffer_bytes) {
-  if (!is_power_of_two(entries) || entries > kMaxEntries) {
+  if (!is_power_of_two(entries) || entries > kEntriesMax) {
     return Error{"buffer ring: entries must be a power of two up to " +
-                 std::to_string(kMaxEntries) + ", not " + std::to_string(entries)};
+                 std::to_string(kEntriesMax) + ", not " + std::to_string(entries)};
   }
-  if (buffer_bytes == 0 || buffer_bytes > kMaxBufferBytes) {
-    return Error{"buffer ring: buffer size must be 1.." + std::to_string(kMaxBufferBytes) +
+  if (buffer_bytes == 0 || buffer_bytes > kBufferBytesMax) {
+    return Error{"buffer ring: buffer size must be 1.." + std::to_string(kBufferBytesMax) +
                  " bytes, not " + std::to_string(buffer_bytes)};
   }
   std::unique_ptr<BufferRing> result(new BufferRing(ring, group_id, entries, buffer_bytes));

@@ -32,10 +32,10 @@ namespace ringstat {
 
 class BufferRing {
  public:
-  static constexpr uint32_t kMaxEntries = 32768;                  // the kernel's limit
-  static constexpr uint32_t kMaxBufferBytes = uint32_t{1} << 20;  // a sane cap per buffer
+  static constexpr uint32_t kEntriesMax = 32768;                  // the kernel's limit
+  static constexpr uint32_t kBufferBytesMax = uint32_t{1} << 20;  // a sane cap per buffer
 
-  // entries: a power of two in [1, kMaxEntries]; buffer_bytes in [1, kMaxBufferBytes]. The
+  // entries: a power of two in [1, kEntriesMax]; buffer_bytes in [1, kBufferBytesMax]. The
   // buffers are one 4096-byte-aligned allocation; all of them start out published.
   static Result<std::unique_ptr<BufferRing>> create(Ring& ring, uint16_t group_id, uint32_t entries,
                                                     uint32_t buffer_bytes);

@@ -15,9 +15,9 @@ namespace {
 
 // Submitting can fail transiently (a signal, the kernel briefly out of request memory); after this
 // many attempts in a row something is wrong with how the ring is used.
-constexpr int kMaxSubmitAttempts = 1000;
+constexpr int kSubmitAttemptsMax = 1000;
 // The kernel refuses a single fixed buffer larger than this.
-constexpr size_t kMaxFixedBufferBytes = size_t{1} << 30;
+constexpr size_t kFixedBufferBytesMax = size_t{1} << 30;
 
 struct RequiredOp {
   int opcode;
@@ -248,7 +248,7 @@ Ring::~Ring() {
 }
 
 io_uring_sqe* Ring::get_sqe() {
-  for (int attempt = 0; attempt < kMaxSubmitAttempts; ++attempt) {
+  for (int attempt = 0; attempt < kSubmitAttemptsMax; ++attempt) {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
     if (sqe != nullptr) {
       // Prep helpers leave user_data alone; a forgotten one then decodes as IoOwner::kNone
@@ -263,7 +263,7 @@ io_uring_sqe* Ring::get_sqe() {
 
 void Ring::reserve_sqes(unsigned count) {
   VERIFY(count <= ring_.sq.ring_entries);
-  for (int attempt = 0; attempt < kMaxSubmitAttempts; ++attempt) {
+  for (int attempt = 0; attempt < kSubmitAttemptsMax; ++attempt) {
     if (io_uring_sq_space_left(&ring_) >= count) return;
     submit_for_space();
   }
@@ -319,7 +319,7 @@ void Ring::remove_file(unsigned slot) {
 
 Result<unsigned> Ring::install_buffer(std::span<std::byte> memory) {
   VERIFY(!memory.empty());
-  if (memory.size() > kMaxFixedBufferBytes) {
+  if (memory.size() > kFixedBufferBytesMax) {
     return Error{"io_uring: a fixed buffer is limited to 1 GiB; this one has " +
                  std::to_string(memory.size() >> 20) + " MiB"};
   }

@@ -168,7 +168,7 @@ uint64_t UringPageStore::block_count(StoreFile id) const { return file(id).block
 
 void UringPageStore::read(StoreFile id, uint64_t block, std::span<std::byte> buffer, uint64_t tag) {
   VERIFY(!buffer.empty() && buffer.size() % kStoreBlockBytes == 0);
-  VERIFY(buffer.size() <= kMaxTransferBytes);
+  VERIFY(buffer.size() <= kTransferBytesMax);
   VERIFY(reinterpret_cast<uintptr_t>(buffer.data()) % kStoreBlockBytes == 0);
   VERIFY(block + buffer.size() / kStoreBlockBytes <= block_count(id));
   ++stats_.reads;
@@ -179,7 +179,7 @@ void UringPageStore::read(StoreFile id, uint64_t block, std::span<std::byte> buf
 void UringPageStore::write(StoreFile id, uint64_t block, std::span<const std::byte> data,
                            uint64_t tag) {
   VERIFY(!data.empty() && data.size() % kStoreBlockBytes == 0);
-  VERIFY(data.size() <= kMaxTransferBytes);
+  VERIFY(data.size() <= kTransferBytesMax);
   VERIFY(reinterpret_cast<uintptr_t>(data.data()) % kStoreBlockBytes == 0);
   VERIFY(block + data.size() / kStoreBlockBytes <= block_count(id));
   ++stats_.writes;

@@ -34,7 +34,7 @@ class UringPageStore final : public PageStore {
   // Operations in flight at once (slots of the op table); more wait in a queue until one ends.
   // The shard keeps at most its I/O buffer count plus a few syncs and grows in flight.
   static constexpr uint32_t kDefaultMaxInFlight = 1024;
-  static constexpr uint32_t kMaxTransferBytes = uint32_t{1} << 30;
+  static constexpr uint32_t kTransferBytesMax = uint32_t{1} << 30;
 
   struct Stats {
     uint64_t reads = 0;

@@ -14,8 +14,8 @@ Result<std::string> AdminClient::read_line() {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       return line;
     }
-    if (buffer_.size() > kMaxAdminLineBytes) {
-      return Error{"admin: output line over " + std::to_string(kMaxAdminLineBytes) + " bytes"};
+    if (buffer_.size() > kAdminLineBytesMax) {
+      return Error{"admin: output line over " + std::to_string(kAdminLineBytesMax) + " bytes"};
     }
     scanned = buffer_.size();
     std::string error;
@@ -31,7 +31,7 @@ Result<std::vector<std::string>> AdminClient::command(std::string_view line) {
   }
   if (!connection_.is_open()) {
     buffer_.clear();
-    Status connected = connection_.connect(endpoint_, kDefaultConnectTimeoutMs);
+    Status connected = connection_.connect(endpoint_, kDefaultConnectTimeout_ms);
     if (!connected.ok()) return Error{"admin: " + connected.error()};
   }
   std::string request(line);
@@ -51,9 +51,9 @@ Result<std::vector<std::string>> AdminClient::command(std::string_view line) {
     std::string& text = next.value();
     if (text == "ok") return output;
     if (text.starts_with("huh?")) return Error{"admin: " + text};
-    if (output.size() == kMaxAdminOutputLines) {
+    if (output.size() == kAdminOutputLinesMax) {
       connection_.close();
-      return Error{"admin: more than " + std::to_string(kMaxAdminOutputLines) + " output lines"};
+      return Error{"admin: more than " + std::to_string(kAdminOutputLinesMax) + " output lines"};
     }
     output.push_back(std::move(text));
   }

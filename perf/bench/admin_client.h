@@ -14,14 +14,14 @@
 namespace ringstat {
 
 // `flush` of a million counters writes every staged bucket, so it may take minutes.
-inline constexpr int kDefaultAdminTimeoutMs = 600'000;
+inline constexpr int kDefaultAdminTimeout_ms = 600'000;
 // The longest output line accepted, and the most output lines of one command.
-inline constexpr size_t kMaxAdminLineBytes = 64 * 1024;
-inline constexpr size_t kMaxAdminOutputLines = 100'000;
+inline constexpr size_t kAdminLineBytesMax = 64 * 1024;
+inline constexpr size_t kAdminOutputLinesMax = 100'000;
 
 class AdminClient {
  public:
-  explicit AdminClient(TcpEndpoint endpoint, int timeout_ms = kDefaultAdminTimeoutMs)
+  explicit AdminClient(TcpEndpoint endpoint, int timeout_ms = kDefaultAdminTimeout_ms)
       : endpoint_(std::move(endpoint)), timeout_ms_(timeout_ms) {}
 
   // Sends `line` (without its '\n') and returns the output lines before `ok`. A `huh?` line

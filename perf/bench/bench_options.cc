@@ -12,7 +12,7 @@ namespace ringstat {
 
 namespace {
 
-constexpr int64_t kTwoDaysS = 2 * 86'400;
+constexpr int64_t kTwoDays_s = 2 * 86'400;
 
 template <class T>
 std::optional<T> parse_number(std::string_view text) {
@@ -65,11 +65,11 @@ std::optional<std::vector<int>> parse_cpu_list(std::string_view text) {
     const std::optional<int> last =
         dash == std::string_view::npos ? first : parse_number<int>(entry.substr(dash + 1));
     if (!first || !last || *first < 0 || *last < *first ||
-        *last >= static_cast<int>(kMaxCpuListEntries)) {
+        *last >= static_cast<int>(kCpuListEntriesMax)) {
       return std::nullopt;
     }
     for (int cpu = *first; cpu <= *last; ++cpu) {
-      if (cpus.size() == kMaxCpuListEntries) return std::nullopt;
+      if (cpus.size() == kCpuListEntriesMax) return std::nullopt;
       cpus.push_back(cpu);
     }
     if (comma == std::string_view::npos) break;
@@ -95,12 +95,12 @@ std::optional<std::vector<QueryKind>> parse_query_kinds(std::string_view text) {
 }
 
 int64_t default_t0(int64_t now_s) {
-  return floor_div(now_s - kTwoDaysS, kRoundStepS) * kRoundStepS;
+  return floor_div(now_s - kTwoDays_s, kRoundStep_s) * kRoundStep_s;
 }
 
 uint32_t rounds_until(int64_t t0, int64_t now_s) {
   if (t0 > now_s) return 0;
-  const int64_t rounds = (now_s - t0) / kRoundStepS + 1;
+  const int64_t rounds = (now_s - t0) / kRoundStep_s + 1;
   return rounds >= int64_t{UINT32_MAX} ? UINT32_MAX - 1 : static_cast<uint32_t>(rounds);
 }
 

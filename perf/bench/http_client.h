@@ -15,9 +15,9 @@
 namespace ringstat {
 
 struct HttpClientOptions {
-  int connect_timeout_ms = kDefaultConnectTimeoutMs;
+  int connect_timeout_ms = kDefaultConnectTimeout_ms;
   // The longest wait for the server to accept or send a byte during one request.
-  int io_timeout_ms = kDefaultIoTimeoutMs;
+  int io_timeout_ms = kDefaultIoTimeout_ms;
   size_t max_body_bytes = kDefaultMaxReplyBodyBytes;
 };
 

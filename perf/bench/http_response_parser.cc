@@ -92,8 +92,8 @@ size_t HttpResponseParser::feed(std::string_view input) {
       size_t newline = rest.find('\n');
       size_t take = newline == std::string_view::npos ? rest.size() : newline + 1;
       head_bytes_ += take;
-      if (head_bytes_ > kMaxReplyHeadBytes) {
-        fail("response head over " + std::to_string(kMaxReplyHeadBytes) + " bytes");
+      if (head_bytes_ > kReplyHeadBytesMax) {
+        fail("response head over " + std::to_string(kReplyHeadBytesMax) + " bytes");
         break;
       }
       used += take;

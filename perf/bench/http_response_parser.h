@@ -14,7 +14,7 @@
 namespace ringstat {
 
 // The most bytes of status line and headers (and of chunked trailers) one response may have.
-inline constexpr size_t kMaxReplyHeadBytes = 64 * 1024;
+inline constexpr size_t kReplyHeadBytesMax = 64 * 1024;
 // The most body bytes accepted by default: a POST /* answer for 500 counters over many rounds is
 // tens of MiB, a `?q=rsb.*` listing of a million names about 60 MiB.
 inline constexpr size_t kDefaultMaxReplyBodyBytes = size_t{1} << 30;

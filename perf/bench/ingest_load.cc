@@ -23,10 +23,10 @@ using Clock = std::chrono::steady_clock;
 // Every connection's two batches together stay under this, however many connections there are.
 constexpr size_t kFormatBudgetBytes = 256 * 1024 * 1024;
 // A blocking send wakes up this often to check whether it should give up.
-constexpr int kSendTimeoutMs = 200;
+constexpr int kSendTimeout_ms = 200;
 // Without a deadline (the warmup), a chunk the server does not take for this long ends its
 // connection: the server is stuck.
-constexpr double kStallLimitS = 60;
+constexpr double kStallLimit_s = 60;
 
 Clock::duration seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
@@ -67,19 +67,19 @@ struct IngestLoad::Sender {
 
 IngestLoad::IngestLoad(IngestConfig config) : config_(std::move(config)) {
   VERIFY(config_.connections > 0);
-  VERIFY(config_.connections <= kMaxConnections);
+  VERIFY(config_.connections <= kConnectionsMax);
   VERIFY(config_.plan.counters > 0);
   const size_t batch_bytes = std::max<size_t>(
-      kMaxLineBytes * 16,
+      kLineBytesMax * 16,
       std::min(kFormatBatchBytes, kFormatBudgetBytes / (2 * size_t{config_.connections})));
   size_t chunk = config_.transport == Transport::kTcp ? kTcpChunkBytes : kUdpDatagramBytes;
   if (config_.rate_per_s > 0) {
     // Each chunk is at most a pacing slice of its connection's schedule.
-    const double slice_bytes = config_.rate_per_s / config_.connections * kPacingSliceS *
-                               static_cast<double>(kMaxLineBytes);
+    const double slice_bytes = config_.rate_per_s / config_.connections * kPacingSlice_s *
+                               static_cast<double>(kLineBytesMax);
     chunk = std::min(chunk, static_cast<size_t>(std::max(slice_bytes, 0.0)));
   }
-  chunk_bytes_ = std::clamp(chunk, kMaxLineBytes, batch_bytes);
+  chunk_bytes_ = std::clamp(chunk, kLineBytesMax, batch_bytes);
   for (uint32_t c = 0; c < config_.connections; ++c) {
     senders_.push_back(std::make_unique<Sender>(config_.plan, config_.connections, c));
   }
@@ -108,7 +108,7 @@ Status IngestLoad::connect() {
       const int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
       if (fd < 0) continue;
       if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-        timeval timeout{0, kSendTimeoutMs * 1000};
+        timeval timeout{0, kSendTimeout_ms * 1000};
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
         sender->fd = fd;
         break;
@@ -271,7 +271,7 @@ void IngestLoad::run_sender(Sender& s) {
       }
     }
     const Clock::time_point give_up =
-        phase.has_deadline ? phase.deadline + seconds(kDrainGraceS) : now + seconds(kStallLimitS);
+        phase.has_deadline ? phase.deadline + seconds(kDrainGrace_s) : now + seconds(kStallLimit_s);
     const char* data = s.current.bytes.data() + s.cursor_offset;
     if (!send_chunk(s, data, chunk.end_offset - s.cursor_offset, give_up)) break;
     s.lines_sent.store(sent + chunk.lines, std::memory_order_relaxed);

@@ -26,13 +26,13 @@ inline constexpr size_t kTcpChunkBytes = 64 * 1024;
 inline constexpr size_t kUdpDatagramBytes = 1400;
 // At a low rate a chunk holds at most about this much of one connection's schedule, so pacing
 // stays smooth; never below one line.
-inline constexpr double kPacingSliceS = 0.005;
+inline constexpr double kPacingSlice_s = 0.005;
 // Lines formatted ahead per connection per batch.
 inline constexpr size_t kFormatBatchBytes = 4 * 1024 * 1024;
-inline constexpr uint32_t kMaxConnections = 1024;
+inline constexpr uint32_t kConnectionsMax = 1024;
 // After the schedule ends, a sender blocked by a stalled server gives up after this long; the
 // lines it could not send whole are not in the ledger.
-inline constexpr double kDrainGraceS = 10;
+inline constexpr double kDrainGrace_s = 10;
 
 struct IngestConfig {
   WorkloadPlan plan;

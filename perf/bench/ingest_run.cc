@@ -52,9 +52,9 @@ PhaseResult run_phase(IngestLoad& load, bool warmup, ServerProbe* probe,
     const IngestProgress progress = load.progress();
     // The query load's "end of the data": the last round any counter has reached.
     data_end_s.store(config.plan.t0 +
-                     kRoundStepS * static_cast<int64_t>((lines_before + progress.lines_sent +
-                                                         config.plan.counters - 1) /
-                                                        config.plan.counters));
+                     kRoundStep_s * static_cast<int64_t>((lines_before + progress.lines_sent +
+                                                          config.plan.counters - 1) /
+                                                         config.plan.counters));
     if (Clock::now() < next_tick) continue;
     next_tick += kProgressInterval;
     // Rates use the wall clock: after the schedule ends, blocked senders still drain.
@@ -92,7 +92,7 @@ PhaseResult run_phase(IngestLoad& load, bool warmup, ServerProbe* probe,
 double measure_idle_share(ServerProbe& probe) {
   const double before_s = probe.cpu_s_so_far();
   const Clock::time_point start = Clock::now();
-  std::this_thread::sleep_for(std::chrono::duration<double>(kIdleBaselineS));
+  std::this_thread::sleep_for(std::chrono::duration<double>(kIdleBaseline_s));
   probe.sample();
   return (probe.cpu_s_so_far() - before_s) / seconds_since(start);
 }
@@ -103,11 +103,11 @@ ServerFigures settle(ServerProbe& probe, double idle_share) {
   ServerFigures figures;
   double window_start_cpu_s = probe.cpu_s_so_far();
   Clock::time_point window_start = Clock::now();
-  while (seconds_since(start) < kSettleMaxS) {
+  while (seconds_since(start) < kSettle_s_max) {
     std::this_thread::sleep_for(kSettlePollInterval);
     if (!probe.sample()) break;
     const double window_s = seconds_since(window_start);
-    if (window_s < kSettleWindowS) continue;
+    if (window_s < kSettleWindow_s) continue;
     const double busy = (probe.cpu_s_so_far() - window_start_cpu_s) / window_s;
     if (busy < idle_share + kSettleIdleCpuShare) {
       figures.settled = true;

@@ -14,14 +14,14 @@
 
 namespace ringstat {
 
-// Before any load the server's idle CPU share (of one core) is measured over kIdleBaselineS.
+// Before any load the server's idle CPU share (of one core) is measured over kIdleBaseline_s.
 // After the senders stop, the server's CPU window stays open until it is back near idle (at most
-// kSettleIdleCpuShare above that baseline over kSettleWindowS) or kSettleMaxS has passed, so
+// kSettleIdleCpuShare above that baseline over kSettleWindow_s) or kSettle_s_max has passed, so
 // work the server buffered is counted.
-inline constexpr double kIdleBaselineS = 1.0;
+inline constexpr double kIdleBaseline_s = 1.0;
 inline constexpr double kSettleIdleCpuShare = 0.05;
-inline constexpr double kSettleWindowS = 1.0;
-inline constexpr double kSettleMaxS = 60.0;
+inline constexpr double kSettleWindow_s = 1.0;
+inline constexpr double kSettle_s_max = 60.0;
 
 struct IngestRunOptions {
   IngestConfig ingest;

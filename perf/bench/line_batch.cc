@@ -10,7 +10,7 @@ namespace ringstat {
 namespace {
 
 // Room for an int64 in decimal with its sign.
-constexpr size_t kMaxTimeChars = 20;
+constexpr size_t kTimeCharsMax = 20;
 
 // Writes a value below kValueModulus (one or two digits) and returns the new end.
 char* put_value(char* p, uint32_t value) {
@@ -27,7 +27,7 @@ LineFormatter::LineFormatter(const WorkloadPlan& plan, uint32_t connections, uin
       connections_(connections),
       connection_(connection),
       owned_(owned_counter_count(plan.counters, connections, connection)) {
-  VERIFY(plan.counters <= kMaxCounters);
+  VERIFY(plan.counters <= kCountersMax);
   names_.reserve(static_cast<size_t>(owned_) * kCounterNameBytes);
   for (uint32_t k = 0; k < owned_; ++k) append_counter_name(names_, connection_ + k * connections_);
   VERIFY(names_.size() == static_cast<size_t>(owned_) * kCounterNameBytes);
@@ -36,9 +36,9 @@ LineFormatter::LineFormatter(const WorkloadPlan& plan, uint32_t connections, uin
 void LineFormatter::format(uint64_t first_line, uint64_t stop_line, size_t chunk_bytes,
                            size_t batch_bytes, LineBatch& out) const {
   VERIFY(owned_ > 0);
-  VERIFY(kMaxLineBytes <= chunk_bytes);
+  VERIFY(kLineBytesMax <= chunk_bytes);
   VERIFY(chunk_bytes <= batch_bytes);
-  VERIFY(batch_bytes <= kMaxBatchBytes);
+  VERIFY(batch_bytes <= kBatchBytesMax);
   out.first_line = first_line;
   out.lines = 0;
   out.chunks.clear();
@@ -51,19 +51,19 @@ void LineFormatter::format(uint64_t first_line, uint64_t stop_line, size_t chunk
   uint64_t line = first_line;
   uint64_t round = line / owned_;
   uint32_t k = static_cast<uint32_t>(line % owned_);
-  char time_text[kMaxTimeChars];
+  char time_text[kTimeCharsMax];
   size_t time_chars = 0;
   auto format_time = [&] {
     VERIFY(round < UINT32_MAX);
-    auto [end, ec] = std::to_chars(time_text, time_text + kMaxTimeChars,
+    auto [end, ec] = std::to_chars(time_text, time_text + kTimeCharsMax,
                                    sample_time(plan_, static_cast<uint32_t>(round)));
     VERIFY(ec == std::errc());
     time_chars = static_cast<size_t>(end - time_text);
   };
   if (plan_.explicit_timestamps) format_time();
 
-  while (line < stop_line && static_cast<size_t>(p - base) + kMaxLineBytes <= batch_bytes) {
-    if (static_cast<size_t>(p - base) - chunk_start + kMaxLineBytes > chunk_bytes) {
+  while (line < stop_line && static_cast<size_t>(p - base) + kLineBytesMax <= batch_bytes) {
+    if (static_cast<size_t>(p - base) - chunk_start + kLineBytesMax > chunk_bytes) {
       out.chunks.push_back({static_cast<uint32_t>(p - base), chunk_lines});
       chunk_start = static_cast<size_t>(p - base);
       chunk_lines = 0;

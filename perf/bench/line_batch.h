@@ -28,7 +28,7 @@ struct LineBatch {
 
 // A batch is at most this large, so formatting ahead costs a bounded amount of memory per
 // connection (two batches: the one being sent and the next).
-inline constexpr size_t kMaxBatchBytes = 64 * 1024 * 1024;
+inline constexpr size_t kBatchBytesMax = 64 * 1024 * 1024;
 
 // Connection c of C sends the counters i with i % C == c, round by round, in increasing i within
 // a round: its line L is counter c + (L % owned) * C in round L / owned.
@@ -40,7 +40,7 @@ class LineFormatter {
 
   // Replaces `out` with lines [first_line, stop_line) or fewer: it stops before the batch
   // would pass batch_bytes. Each chunk holds whole lines and at most chunk_bytes bytes.
-  // Requires kMaxLineBytes <= chunk_bytes <= batch_bytes <= kMaxBatchBytes and owned() > 0.
+  // Requires kLineBytesMax <= chunk_bytes <= batch_bytes <= kBatchBytesMax and owned() > 0.
   void format(uint64_t first_line, uint64_t stop_line, size_t chunk_bytes, size_t batch_bytes,
               LineBatch& out) const;
 

@@ -175,10 +175,10 @@ void run_worker(HttpClient& http, uint32_t counters, size_t batch_keys, TimeRang
 TimeRange loss_query_range(const WorkloadPlan& plan, const SentLedger& ledger,
                            const LossCheckOptions& options) {
   if (plan.explicit_timestamps) {
-    return {plan.t0, plan.t0 + kRoundStepS * static_cast<int64_t>(ledger.max_rounds())};
+    return {plan.t0, plan.t0 + kRoundStep_s * static_cast<int64_t>(ledger.max_rounds())};
   }
-  int64_t start = std::max<int64_t>(0, options.wall_start_s - kWallClockMarginS);
-  int64_t stop = std::max(start, options.wall_end_s + kWallClockMarginS);
+  int64_t start = std::max<int64_t>(0, options.wall_start_s - kWallClockMargin_s);
+  int64_t stop = std::max(start, options.wall_end_s + kWallClockMargin_s);
   return {start, stop};
 }
 
@@ -242,7 +242,7 @@ void compare_with_ledger(const SentLedger& ledger, std::span<const StoredTotals>
     // Sums of integers below 2^53 are exact in a double, so equality is the right test.
     if (stored.count != sent_count || stored.sum != static_cast<double>(sent_sum)) {
       ++report.counters_wrong;
-      if (report.examples.size() < kMaxMismatchExamples) {
+      if (report.examples.size() < kMismatchExamplesMax) {
         report.examples.push_back(CounterMismatch{.name = counter_name(index),
                                                   .sent_count = sent_count,
                                                   .stored_count = stored.count,
@@ -256,11 +256,11 @@ void compare_with_ledger(const SentLedger& ledger, std::span<const StoredTotals>
 Result<LossReport> check_ringstat_loss(AdminClient& admin, HttpClient& http,
                                        const WorkloadPlan& plan, const SentLedger& ledger,
                                        const LossCheckOptions& options) {
-  if (options.batch_keys == 0 || options.batch_keys > kMaxLossBatchKeys) {
-    return Error{"loss check: batch size must be 1.." + std::to_string(kMaxLossBatchKeys)};
+  if (options.batch_keys == 0 || options.batch_keys > kLossBatchKeysMax) {
+    return Error{"loss check: batch size must be 1.." + std::to_string(kLossBatchKeysMax)};
   }
-  if (options.connections == 0 || options.connections > kMaxLossConnections) {
-    return Error{"loss check: connections must be 1.." + std::to_string(kMaxLossConnections)};
+  if (options.connections == 0 || options.connections > kLossConnectionsMax) {
+    return Error{"loss check: connections must be 1.." + std::to_string(kLossConnectionsMax)};
   }
   if (ledger.rounds.size() > plan.counters) {
     return Error{"loss check: the ledger has more counters than the plan"};

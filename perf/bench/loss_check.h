@@ -22,14 +22,14 @@ namespace ringstat {
 // 500 names of 15 bytes make a request of about 9 KiB, far below the server's 1 MiB body limit,
 // and an answer of a few MiB at a few thousand rounds.
 inline constexpr size_t kDefaultLossBatchKeys = 500;
-inline constexpr size_t kMaxLossBatchKeys = 10'000;  // the server's kMaxPostKeys
+inline constexpr size_t kLossBatchKeysMax = 10'000;  // the server's kPostKeysMax
 inline constexpr uint32_t kDefaultLossConnections = 3;
-inline constexpr uint32_t kMaxLossConnections = 16;
+inline constexpr uint32_t kLossConnectionsMax = 16;
 // Without explicit timestamps the server stamps samples with its clock; the query window is the
 // run's wall-clock window widened by this much on each side.
-inline constexpr int64_t kWallClockMarginS = 60;
+inline constexpr int64_t kWallClockMargin_s = 60;
 // How many wrong counters the report names.
-inline constexpr size_t kMaxMismatchExamples = 5;
+inline constexpr size_t kMismatchExamplesMax = 5;
 
 struct LossCheckOptions {
   size_t batch_keys = kDefaultLossBatchKeys;
@@ -65,7 +65,7 @@ struct LossReport {
   uint64_t response_bytes = 0;
   double flush_s = 0;
   double query_s = 0;
-  std::vector<CounterMismatch> examples;  // the first kMaxMismatchExamples wrong counters
+  std::vector<CounterMismatch> examples;  // the first kMismatchExamplesMax wrong counters
 
   bool passed() const { return counters_wrong == 0 && samples_lost == 0 && samples_extra == 0; }
 };
@@ -78,7 +78,7 @@ Result<LossReport> check_ringstat_loss(AdminClient& admin, HttpClient& http,
 // The pieces, exposed for tests.
 
 // The range that covers every sent sample: [t0, t0 + 10 * max_rounds) with explicit timestamps,
-// else the wall-clock window widened by kWallClockMarginS (never below 0).
+// else the wall-clock window widened by kWallClockMargin_s (never below 0).
 struct TimeRange {
   int64_t start_s = 0;
   int64_t stop_s = 0;

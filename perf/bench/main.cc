@@ -44,10 +44,10 @@ void add_ingest_flags(CLI::App& ingest, RawIngestFlags& raw) {
       ->check(CLI::IsMember({"istatd", "graphite"}));
   ingest.add_option("--transport", raw.transport, "tcp|udp")->check(CLI::IsMember({"tcp", "udp"}));
   ingest.add_option("--counters", raw.counters, "distinct counter names")
-      ->check(CLI::Range(uint32_t{1}, kMaxCounters));
+      ->check(CLI::Range(uint32_t{1}, kCountersMax));
   ingest.add_option("--rate", raw.rate, "samples per second, or max");
   ingest.add_option("--connections", raw.connections, "sender connections")
-      ->check(CLI::Range(uint32_t{1}, kMaxConnections));
+      ->check(CLI::Range(uint32_t{1}, kConnectionsMax));
   ingest.add_option("--duration", raw.duration_s, "timed phase, seconds")
       ->check(CLI::Range(0.001, 1e7));
   ingest.add_option("--timestamps", raw.timestamps, "explicit|none")
@@ -61,7 +61,7 @@ void add_ingest_flags(CLI::App& ingest, RawIngestFlags& raw) {
   ingest.add_option("--http", raw.http, "ringstat HTTP port, host:port");
   ingest.add_flag("--check-loss", raw.check_loss, "read every counter back from ringstat");
   ingest.add_option("--query-concurrency", raw.query_concurrency, "query threads during the run")
-      ->check(CLI::Range(uint32_t{0}, kMaxQueryThreads));
+      ->check(CLI::Range(uint32_t{0}, kQueryThreadsMax));
   ingest.add_option("--query-kinds", raw.query_kinds, "day,list,post,vm_day");
   ingest.add_option("--json", raw.json_path, "write every figure and parameter here");
   ingest.add_option("--label", raw.label, "a name for the run");

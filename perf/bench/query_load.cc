@@ -26,7 +26,7 @@ uint32_t uniform_below(std::mt19937_64& rng, uint32_t bound) {
 void record_error(QueryKindResult& result, std::string_view text) {
   ++result.errors;
   if (result.first_error.empty())
-    result.first_error = std::string(text.substr(0, kMaxErrorTextBytes));
+    result.first_error = std::string(text.substr(0, kErrorTextBytesMax));
 }
 
 }  // namespace
@@ -59,7 +59,7 @@ QueryRequest make_query_request(QueryKind kind, uint32_t counter, uint32_t count
   std::string end = std::to_string(data_end_s);
   switch (kind) {
     case QueryKind::kDay:
-      request.path = "/" + counter_name(counter) + "?start=" + std::to_string(data_end_s - kDayS) +
+      request.path = "/" + counter_name(counter) + "?start=" + std::to_string(data_end_s - kDay_s) +
                      "&end=" + end + "&samples=0";
       break;
     case QueryKind::kList: {
@@ -77,14 +77,14 @@ QueryRequest make_query_request(QueryKind kind, uint32_t counter, uint32_t count
         append_counter_name(request.body, k == 0 ? counter : uniform_below(rng, counters));
         request.body += '"';
       }
-      request.body += "],\"start\":" + std::to_string(data_end_s - kHourS) + ",\"stop\":" + end +
+      request.body += "],\"start\":" + std::to_string(data_end_s - kHour_s) + ",\"stop\":" + end +
                       ",\"maxSamples\":0}";
       break;
     }
     case QueryKind::kVmDay:
       // nocache=1: VictoriaMetrics would otherwise answer repeated ranges from its result cache.
       request.path = "/api/v1/query_range?query=" + url_encode(counter_name(counter)) +
-                     "&start=" + std::to_string(data_end_s - kDayS) + "&end=" + end +
+                     "&start=" + std::to_string(data_end_s - kDay_s) + "&end=" + end +
                      "&step=10&nocache=1";
       break;
   }
@@ -106,12 +106,12 @@ QueryLoad::QueryLoad(QueryLoadConfig config) : config_(std::move(config)) {}
 
 Status QueryLoad::start() {
   if (running_) return Error{"query load: already running"};
-  if (config_.threads == 0 || config_.threads > kMaxQueryThreads) {
-    return Error{"query load: threads must be 1.." + std::to_string(kMaxQueryThreads)};
+  if (config_.threads == 0 || config_.threads > kQueryThreadsMax) {
+    return Error{"query load: threads must be 1.." + std::to_string(kQueryThreadsMax)};
   }
   if (config_.kinds.empty()) return Error{"query load: no query kinds"};
-  if (config_.counters == 0 || config_.counters > kMaxCounters) {
-    return Error{"query load: counters must be 1.." + std::to_string(kMaxCounters)};
+  if (config_.counters == 0 || config_.counters > kCountersMax) {
+    return Error{"query load: counters must be 1.." + std::to_string(kCountersMax)};
   }
   stopping_ = false;
   results_ = {};
@@ -162,11 +162,11 @@ void QueryLoad::run(Worker& worker, uint64_t seed) {
     }
     if (reply.ok()) {
       record_error(result, std::to_string(reply.value().status) + " for " + request.path + ": " +
-                               reply.value().body.substr(0, kMaxErrorTextBytes));
+                               reply.value().body.substr(0, kErrorTextBytesMax));
     } else {
       record_error(result, reply.error());
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(kQueryErrorBackoffMs));
+    std::this_thread::sleep_for(std::chrono::milliseconds(kQueryErrorBackoff_ms));
   }
 }
 

@@ -40,13 +40,13 @@ std::optional<QueryKind> parse_query_kind(std::string_view text);
 std::vector<QueryKind> default_query_kinds();
 
 inline constexpr size_t kPostQueryKeys = 100;
-inline constexpr int64_t kDayS = 86'400;
-inline constexpr int64_t kHourS = 3'600;
-inline constexpr uint32_t kMaxQueryThreads = 256;
+inline constexpr int64_t kDay_s = 86'400;
+inline constexpr int64_t kHour_s = 3'600;
+inline constexpr uint32_t kQueryThreadsMax = 256;
 // After a failed request a thread waits this long, so a dead server is not spun on.
-inline constexpr int kQueryErrorBackoffMs = 10;
+inline constexpr int kQueryErrorBackoff_ms = 10;
 // How many characters of the first error of each kind the results keep.
-inline constexpr size_t kMaxErrorTextBytes = 200;
+inline constexpr size_t kErrorTextBytesMax = 200;
 
 struct QueryLoadConfig {
   TcpEndpoint endpoint;

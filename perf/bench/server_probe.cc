@@ -12,7 +12,7 @@ namespace ringstat {
 namespace {
 
 // /proc files are small; a longer one is not what we expect and is refused.
-constexpr size_t kMaxProcFileBytes = 64 * 1024;
+constexpr size_t kProcFileBytesMax = 64 * 1024;
 // After the last ')' of /proc/PID/stat the first field is field 3 (state); utime is field 14.
 constexpr int kStatUtimeIndex = 14 - 3;
 
@@ -51,11 +51,11 @@ std::optional<std::string_view> field_after_key(std::string_view text, std::stri
 std::optional<std::string> read_small_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
-  std::string text(kMaxProcFileBytes, '\0');
+  std::string text(kProcFileBytesMax, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (in.bad()) return std::nullopt;
   const auto got = static_cast<size_t>(in.gcount());
-  if (got == 0 || got == kMaxProcFileBytes) return std::nullopt;
+  if (got == 0 || got == kProcFileBytesMax) return std::nullopt;
   text.resize(got);
   return text;
 }

@@ -12,8 +12,8 @@
 
 namespace ringstat {
 
-inline constexpr int kDefaultConnectTimeoutMs = 5'000;
-inline constexpr int kDefaultIoTimeoutMs = 30'000;
+inline constexpr int kDefaultConnectTimeout_ms = 5'000;
+inline constexpr int kDefaultIoTimeout_ms = 30'000;
 // The most bytes one read asks the kernel for.
 inline constexpr size_t kReadChunkBytes = 64 * 1024;
 

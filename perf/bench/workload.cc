@@ -41,7 +41,7 @@ std::optional<Protocol> parse_protocol(std::string_view text) {
 }
 
 void append_counter_name(std::string& out, uint32_t i) {
-  VERIFY(i < kMaxCounters);
+  VERIFY(i < kCountersMax);
   out.append("rsb.h");
   append_digits(out, i / 1000, 4);
   out.append(".m");
@@ -60,7 +60,7 @@ uint32_t sample_value(uint32_t i, uint32_t round) {
 }
 
 int64_t sample_time(const WorkloadPlan& plan, uint32_t round) {
-  return plan.t0 + kRoundStepS * static_cast<int64_t>(round);
+  return plan.t0 + kRoundStep_s * static_cast<int64_t>(round);
 }
 
 void append_sample_line(std::string& out, const WorkloadPlan& plan, uint32_t i, uint32_t round) {
@@ -120,7 +120,7 @@ uint32_t owned_counter_count(uint32_t counters, uint32_t connections, uint32_t c
 
 SentLedger ledger_from_progress(uint32_t counters, std::span<const uint64_t> lines_sent) {
   VERIFY(!lines_sent.empty());
-  VERIFY(counters <= kMaxCounters);
+  VERIFY(counters <= kCountersMax);
   const auto connections = static_cast<uint32_t>(lines_sent.size());
   SentLedger ledger;
   ledger.rounds.assign(counters, 0);

@@ -21,27 +21,27 @@ std::string_view protocol_name(Protocol protocol);
 std::optional<Protocol> parse_protocol(std::string_view text);
 
 // Names are `rsb.hHHHH.mMMMM` with four digits each, so at most 10 000 * 1000 counters.
-inline constexpr uint32_t kMaxCounters = 10'000'000;
+inline constexpr uint32_t kCountersMax = 10'000'000;
 // `rsb.h0012.m0345`: every name has exactly this length.
 inline constexpr size_t kCounterNameBytes = 15;
 // Explicit timestamps step by one bucket per round, so no two samples of a counter share a 10 s
 // bucket (stored count == sent count even on servers that overwrite within a bucket).
-inline constexpr int64_t kRoundStepS = 10;
+inline constexpr int64_t kRoundStep_s = 10;
 // A sample value is below this, so a line is short and a sum fits easily in 64 bits.
 inline constexpr uint32_t kValueModulus = 100;
 // The longest line any protocol produces: the name, a timestamp of at most 20 characters, a value
 // of at most 2 digits, two spaces and '\n'.
-inline constexpr size_t kMaxLineBytes = kCounterNameBytes + 1 + 20 + 1 + 2 + 1;
+inline constexpr size_t kLineBytesMax = kCounterNameBytes + 1 + 20 + 1 + 2 + 1;
 
 struct WorkloadPlan {
   uint32_t counters = 1'000'000;
-  // Time of round 0 when explicit_timestamps; a multiple of kRoundStepS.
+  // Time of round 0 when explicit_timestamps; a multiple of kRoundStep_s.
   int64_t t0 = 0;
   bool explicit_timestamps = true;
   Protocol protocol = Protocol::kIstatd;
 };
 
-// Counter i's name. Requires i < kMaxCounters.
+// Counter i's name. Requires i < kCountersMax.
 std::string counter_name(uint32_t i);
 void append_counter_name(std::string& out, uint32_t i);
 
