@@ -9,13 +9,6 @@
 
 namespace ringstat {
 
-void AlignedBytes::allocate(size_t bytes) {
-  const size_t rounded = (bytes + kStoreBlockBytes - 1) / kStoreBlockBytes * kStoreBlockBytes;
-  data.reset(static_cast<std::byte*>(std::aligned_alloc(kStoreBlockBytes, rounded)));
-  VERIFY(data != nullptr);
-  size = rounded;
-}
-
 Shard::Shard(const ShardConfig& config, PageStore& store, Clock& clock)
     : config_(config),
       store_(store),
@@ -81,8 +74,7 @@ void Shard::when_durable(std::function<void()> done) {
 void Shard::flush_all(std::function<void()> done) {
   VERIFY(phase_ == Phase::kReady);
   wal_.commit();
-  checkpoint_waiters_.push_back(std::move(done));
-  flush_all_pending_ = true;
+  checkpointer_.add_waiter(std::move(done), /*pages_first=*/true);
   pump_flushes(true);
   tick();
 }
@@ -90,17 +82,15 @@ void Shard::flush_all(std::function<void()> done) {
 void Shard::checkpoint_now(std::function<void()> done) {
   VERIFY(phase_ == Phase::kReady);
   wal_.commit();
-  checkpoint_waiters_.push_back(std::move(done));
+  checkpointer_.add_waiter(std::move(done), /*pages_first=*/false);
   tick();
 }
 
 void Shard::checkpoint_for_shutdown(std::function<void(bool checkpointed)> done) {
   VERIFY(phase_ == Phase::kReady);
-  VERIFY(!shutdown_done_);
-  shutdown_done_ = std::move(done);
-  checkpoint_now([this] {
-    if (shutdown_done_) std::exchange(shutdown_done_, nullptr)(true);
-  });
+  wal_.commit();
+  checkpointer_.add_shutdown_waiter(std::move(done));
+  tick();
 }
 
 void Shard::tick() {
@@ -110,10 +100,22 @@ void Shard::tick() {
   const int64_t now = clock_.now_s();
   finalize_events(now);
   expire_some(now);
-  pump_flushes(flush_all_pending_);
-  // After a failed checkpoint the next one waits out a backoff: each try serialises every counter.
-  if (checkpoint_ == nullptr && checkpoint_wanted() && health_.may_try(StoreRetry::kCheckpoint)) {
-    begin_checkpoint();
+  pump_flushes(checkpointer_.pages_wanted());
+  checkpointer_.tick();
+}
+
+bool Shard::flushes_idle() const {
+  for (const FlushJob& job : flush_jobs_) {
+    if (job.active) return false;
+  }
+  return true;
+}
+
+void Shard::flush_finished() {
+  if (phase_ == Phase::kRecovering) {
+    recovery_.flush_finished();
+  } else if (checkpointer_.waiting_to_start()) {
+    tick();
   }
 }
 
@@ -125,14 +127,8 @@ std::optional<CounterInfo> Shard::counter_info(std::string_view name, uint64_t h
 }
 
 bool Shard::idle() const {
-  if (!wal_.idle() || checkpoint_ != nullptr || queries_in_flight_ > 0 || growing_pages_ ||
-      !pending_reads_.empty()) {
-    return false;
-  }
-  for (const FlushJob& job : flush_jobs_) {
-    if (job.active) return false;
-  }
-  return true;
+  return wal_.idle() && !checkpointer_.running() && queries_in_flight_ == 0 && !growing_pages_ &&
+         pending_reads_.empty() && flushes_idle();
 }
 
 ShardStats Shard::stats() const {
@@ -142,6 +138,10 @@ ShardStats Shard::stats() const {
   result.wal_bytes_written = wal.bytes_written;
   result.wal_syncs = wal.syncs;
   result.wal_full = wal.full_rejections;
+  const Checkpointer::Stats& checkpoints = checkpointer_.stats();
+  result.checkpoints = checkpoints.checkpoints;
+  result.checkpoint_failures = checkpoints.failures;
+  result.checkpoint_bytes_written = checkpoints.bytes_written;
   result.counters = table_.size();
   result.staged_entries = staging_.used();
   result.staged_capacity = staging_.capacity();
@@ -177,10 +177,10 @@ void Shard::on_io_complete(uint64_t tag, int result) {
       on_query_read(payload, result);
       break;
     case IoKind::kCheckpoint:
-      on_checkpoint_io(payload, result);
+      checkpointer_.on_io_complete(payload, result);
       break;
     case IoKind::kRecovery:
-      on_recovery_io(payload, result);
+      recovery_.on_io_complete(payload, result);
       break;
     default:
       VERIFY(false && "unknown I/O tag");

@@ -1,7 +1,9 @@
 // Shard: every counter whose name hashes to it, with their buckets at every retention level,
 // durable through its own write-ahead log, pages and checkpoints on one PageStore. The owner
 // reactor alone calls it (Invariant 2, docs/architecture.md): no locks, no atomics. All I/O is
-// asynchronous; completions come back through on_io_complete() on the same thread.
+// asynchronous; completions come back through on_io_complete() on the same thread. Checkpoints
+// (Checkpointer) and start-up (Recovery) are classes of their own that see the shard only through
+// the narrow interfaces it implements privately (CheckpointSource, RecoveryTarget).
 #pragma once
 
 #include <cstdint>
@@ -16,11 +18,13 @@
 
 #include "engine/ingest/reject_reason.h"
 #include "engine/ingest/retention.h"
+#include "engine/store/checkpointer.h"
 #include "engine/store/clock.h"
 #include "engine/store/counter_table.h"
 #include "engine/store/io_buffer_pool.h"
 #include "engine/store/page_allocator.h"
 #include "engine/store/page_store.h"
+#include "engine/store/recovery.h"
 #include "engine/store/shard_types.h"
 #include "engine/store/staging_pool.h"
 #include "engine/store/wal_writer.h"
@@ -28,7 +32,7 @@
 
 namespace ringstat {
 
-class Shard final : public IoCompletionSink {
+class Shard final : public IoCompletionSink, private CheckpointSource, private RecoveryTarget {
  public:
   Shard(const ShardConfig& config, PageStore& store, Clock& clock);
   ~Shard() override;
@@ -128,8 +132,6 @@ class Shard final : public IoCompletionSink {
   };
   struct FlushJob;
   struct QueryJob;
-  struct Checkpoint;
-  struct Recovery;
 
   // shard_ingest.cc
   uint32_t create_counter(std::string_view name, uint64_t hash, CounterKind kind,
@@ -175,29 +177,43 @@ class Shard final : public IoCompletionSink {
   void issue_query_reads(uint32_t job);
   void on_query_read(uint64_t payload, int result);
   void finish_query(uint32_t job);
+  // Pages retired before the last durable checkpoint are reused once no query reads them.
   void release_if_unpinned();
 
-  // shard_checkpoint.cc
-  void begin_checkpoint();
-  void on_checkpoint_io(uint64_t step, int result);
-  void checkpoint_failed(int result);
-  void checkpoint_durable();
-  bool checkpoint_wanted() const;
-  bool idle_for_flush_all() const;
-  SnapshotCounter snapshot_counter(uint32_t id) const;
+  // shard.cc: what the checkpoint and start-up see of the shard.
+  const ShardConfig& config() const override { return config_; }
+  PageStore& store() override { return store_; }
+  IoBufferPool& buffers() override { return buffers_; }
+  WalWriter& wal() override { return wal_; }
+  PageAllocator& allocator() override { return allocator_; }
+  StoreHealth& health() override { return health_; }
+  const StagingPool& staging() const override { return staging_; }
+  bool flushes_idle() const override;
+  void begin_checkpoint() override { checkpointer_.begin(); }
+  // A page flush finished: replay or a checkpoint may have waited for it.
+  void flush_finished();
 
-  // shard_recovery.cc
-  void on_recovery_io(uint64_t step, int result);
-  void initialise_fresh_store();
-  void read_superblocks();
-  void load_snapshot();
-  void replay_wal_from(uint64_t sequence);
-  bool replay_block(std::span<const std::byte, kWalBlockBytes> block, uint64_t sequence);
-  void finish_recovery();
-  void continue_replay();
-  bool replay_paused_for_flushes();
-  void fail_start(std::string message);
-  Status restore_counter(const SnapshotCounter& snapshot);
+  // shard_checkpoint.cc: CheckpointSource.
+  void fill_snapshot_header(SnapshotHeader& header) const override;
+  uint32_t counter_id_end() const override { return static_cast<uint32_t>(counters_.size()); }
+  bool counter_live(uint32_t id) const override { return counters_[id].live; }
+  SnapshotCounter snapshot_counter(uint32_t id) const override;
+  std::vector<uint32_t> pages_in_flight() const override;
+  bool retired_pages_pinned() const override { return release_pending_; }
+  void release_retired_pages() override;
+  bool starting() const override { return phase_ == Phase::kRecovering; }
+  void start_checkpoint_durable() override;
+  void start_checkpoint_failed(int result) override;
+
+  // shard_recovery.cc: RecoveryTarget.
+  void restore_fresh() override;
+  Status restore_header(const SnapshotHeader& header) override;
+  Status restore_counter(const SnapshotCounter& snapshot) override;
+  void restore_checkpoint(uint64_t sequence, uint8_t slot) override;
+  void replay_record(const WalRecord& record) override;
+  void replay_finished() override;
+  void flush_for_replay() override { pump_flushes(true); }
+  void start_failed(std::string message) override;
 
   ShardConfig config_;
   PageStore& store_;
@@ -240,15 +256,8 @@ class Shard final : public IoCompletionSink {
   uint32_t queries_in_flight_ = 0;
   bool release_pending_ = false;
 
-  std::unique_ptr<Checkpoint> checkpoint_;  // the checkpoint in progress, if any
-  uint64_t checkpoint_sequence_ = 0;
-  uint8_t snapshot_slot_ = 1;  // slot of the last durable snapshot
-  std::vector<std::function<void()>> checkpoint_waiters_;
-  bool flush_all_pending_ = false;  // waiters want staged buckets in pages before the checkpoint
-
-  std::function<void(bool)> shutdown_done_;  // checkpoint_for_shutdown() in progress
-
-  std::unique_ptr<Recovery> recovery_;
+  Checkpointer checkpointer_{*this};
+  Recovery recovery_{*this};
   Phase phase_ = Phase::kNew;
   std::string start_error_;
   ShardStats stats_;

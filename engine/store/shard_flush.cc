@@ -282,11 +282,7 @@ void Shard::finish_flush(uint32_t slot) {
   buffers_.release(job.buffer);
   job = FlushJob{};
   free_flush_jobs_.push_back(slot);
-  if (phase_ == Phase::kRecovering) {
-    if (replay_paused_for_flushes()) continue_replay();
-  } else if (checkpoint_ == nullptr && !checkpoint_waiters_.empty()) {
-    tick();
-  }
+  flush_finished();
 }
 
 uint32_t Shard::disk_page(const PageMap& map, int64_t page_number) const {

@@ -226,4 +226,10 @@ void Shard::finish_query(uint32_t slot) {
   }
 }
 
+void Shard::release_if_unpinned() {
+  if (!release_pending_ || queries_in_flight_ > 0) return;
+  release_pending_ = false;
+  allocator_.checkpoint_durable();
+}
+
 }  // namespace ringstat
