@@ -10,15 +10,15 @@ namespace {
 
 constexpr int64_t kSecondsPerDay = 86'400;
 
-void append_padded(std::string& out, int64_t value, int digits) {
+}  // namespace
+
+void append_zero_padded(std::string& out, int64_t value, int digits) {
   char buffer[24];
   const auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
   VERIFY(ec == std::errc());
   for (int64_t width = end - buffer; width < digits; ++width) out.push_back('0');
   out.append(buffer, end);
 }
-
-}  // namespace
 
 void append_iso8601_utc(std::string& out, int64_t unix_s) {
   // Howard Hinnant's civil_from_days: eras of 400 years (146097 days) starting on 0000-03-01, so
@@ -39,20 +39,20 @@ void append_iso8601_utc(std::string& out, int64_t unix_s) {
 
   if (year < 0) {
     out.push_back('-');
-    append_padded(out, -year, 4);
+    append_zero_padded(out, -year, 4);
   } else {
-    append_padded(out, year, 4);
+    append_zero_padded(out, year, 4);
   }
   out.push_back('-');
-  append_padded(out, month, 2);
+  append_zero_padded(out, month, 2);
   out.push_back('-');
-  append_padded(out, day, 2);
+  append_zero_padded(out, day, 2);
   out.push_back('T');
-  append_padded(out, second_of_day / 3600, 2);
+  append_zero_padded(out, second_of_day / 3600, 2);
   out.push_back(':');
-  append_padded(out, second_of_day / 60 % 60, 2);
+  append_zero_padded(out, second_of_day / 60 % 60, 2);
   out.push_back(':');
-  append_padded(out, second_of_day % 60, 2);
+  append_zero_padded(out, second_of_day % 60, 2);
   out.push_back('Z');
 }
 

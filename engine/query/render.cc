@@ -11,14 +11,6 @@
 namespace ringstat {
 namespace {
 
-void append_padded(std::string& out, int64_t value, int digits) {
-  char buffer[24];
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  VERIFY(ec == std::errc());
-  for (int64_t width = end - buffer; width < digits; ++width) out.push_back('0');
-  out.append(buffer, end);
-}
-
 void write_bucket_object(JsonWriter& json, const Bucket& bucket) {
   // Alphabetical, as istatd's jsoncpp wrote them.
   json.begin_object();
@@ -93,7 +85,7 @@ void render_counter_csv(const CounterQueryResult& result, std::string& out) {
     const Bucket& bucket = cell.bucket;
     append_iso8601_utc(out, cell.time);
     out.push_back(',');
-    append_padded(out, cell.time, 1);
+    append_zero_padded(out, cell.time, 1);
     out.push_back(',');
     out.append(std::to_string(bucket.count));
     for (const double value :
