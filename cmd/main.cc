@@ -28,7 +28,7 @@ DaemonConfig daemon_config(const ServeOptions& options) {
   config.fake_time = options.fake_time_s;
   config.direct_io = options.direct_io;
   config.new_store_shards = options.shards;
-  config.max_counters = static_cast<uint32_t>(options.max_counters);
+  config.counters_max = static_cast<uint32_t>(options.counters_max);
   config.staging_mb = static_cast<uint32_t>(options.staging_mb);
   config.wal_mb = static_cast<uint32_t>(options.wal_mb);
   config.http_request_timeout_ms = options.http_request_timeout_ms;

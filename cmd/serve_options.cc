@@ -162,13 +162,13 @@ void add_serve_options(CLI::App& serve, CLI::Option& root_config, RawServeOption
                   "the write-ahead log is made durable at least this often")
       ->type_name("N")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{kMaxCommitInterval_ms}));
+      ->check(CLI::Range(int64_t{1}, int64_t{kCommitInterval_ms_max}));
   serve
       .add_option("--fake-time", options.fake_time_s,
                   "freeze the clock at unix time T (tests); 0 = the real clock")
       ->type_name("T")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{0}, kMaxQueryTime_s));
+      ->check(CLI::Range(int64_t{0}, kQueryTime_s_max));
   serve.add_option("--log-level", raw.log_level, "error, warn, info or debug")
       ->type_name("L")
       ->capture_default_str()
@@ -186,7 +186,7 @@ void add_serve_options(CLI::App& serve, CLI::Option& root_config, RawServeOption
       ->type_name("N")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{kShardsMax}));
-  serve.add_option("--max-counters", options.max_counters, "live counters in the store")
+  serve.add_option("--max-counters", options.counters_max, "live counters in the store")
       ->type_name("N")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{1}, kStoreCountersMax));
@@ -200,7 +200,7 @@ void add_serve_options(CLI::App& serve, CLI::Option& root_config, RawServeOption
       ->type_name("N")
       ->capture_default_str()
       ->check(CLI::Range(kWal_mb_min, kWal_mb_max));
-  const CLI::Range timeout_range(int64_t{kMinTimeout_ms}, int64_t{kMaxTimeout_ms});
+  const CLI::Range timeout_range(int64_t{kTimeout_ms_min}, int64_t{kTimeout_ms_max});
   serve
       .add_option("--http-request-timeout-ms", options.http_request_timeout_ms,
                   "an HTTP request (head and body) must arrive within this of its first byte, "

@@ -25,7 +25,7 @@ enum ExitStatus : int {
 // Bounds of the numeric flags; a value outside is a usage error.
 inline constexpr uint32_t kThreadsMax = 1024;
 inline constexpr uint32_t kShardsMax = 1024;
-inline constexpr uint32_t kMaxCommitInterval_ms = 3'600'000;
+inline constexpr uint32_t kCommitInterval_ms_max = 3'600'000;
 inline constexpr uint64_t kStoreCountersMax = 1'000'000'000;
 inline constexpr uint64_t kStaging_mb_max = 1 << 20;
 // The log must hold a few checkpoints' worth of blocks (engine ShardConfig: a checkpoint per
@@ -33,8 +33,8 @@ inline constexpr uint64_t kStaging_mb_max = 1 << 20;
 inline constexpr uint64_t kWal_mb_min = 4;
 inline constexpr uint64_t kWal_mb_max = 1 << 16;
 // Connection timeouts (flags in milliseconds): at least a tenth of a second, at most a day.
-inline constexpr uint32_t kMinTimeout_ms = 100;
-inline constexpr uint32_t kMaxTimeout_ms = 86'400'000;
+inline constexpr uint32_t kTimeout_ms_min = 100;
+inline constexpr uint32_t kTimeout_ms_max = 86'400'000;
 
 struct ServeOptions {
   std::string config_path;                   // --config; empty = none
@@ -56,7 +56,7 @@ struct ServeOptions {
   LogLevel log_level = LogLevel::kInfo;
   DirectIoMode direct_io = DirectIoMode::kAuto;
   uint32_t shards = 16;               // shards of a new store; an existing one keeps its own
-  uint64_t max_counters = 1'000'000;  // live counters in the whole store
+  uint64_t counters_max = 1'000'000;  // live counters in the whole store
   uint64_t staging_mb = 1024;         // staged-bucket memory of the whole daemon (used as needed)
   uint64_t wal_mb = 64;               // write-ahead log per shard of a new store
   uint32_t http_request_timeout_ms = 10'000;  // a whole HTTP request, from its first byte

@@ -180,7 +180,7 @@ void SnapshotWriter::put_header(const SnapshotHeader& header) {
   for (const SnapshotRetention& retention : header.retentions) {
     VERIFY(level_count_by_slot_[retention.slot] == 0);  // slots are unique
     VERIFY(!retention.levels.empty());
-    VERIFY(retention.levels.size() <= kMaxRetentionLevels);
+    VERIFY(retention.levels.size() <= kRetentionLevelsMax);
     level_count_by_slot_[retention.slot] = static_cast<uint8_t>(retention.levels.size());
     put_u8(retention.slot);
     put_u32(static_cast<uint32_t>(retention.levels.size()));

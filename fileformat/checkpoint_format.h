@@ -75,7 +75,7 @@ Result<SnapshotBlockHeader> decode_snapshot_block_header(
 
 struct SnapshotRetention {
   uint8_t slot = 0;                    // unique within a snapshot
-  std::vector<RetentionLevel> levels;  // 1..kMaxRetentionLevels, each interval_s > 0
+  std::vector<RetentionLevel> levels;  // 1..kRetentionLevelsMax, each interval_s > 0
   friend bool operator==(const SnapshotRetention&, const SnapshotRetention&) = default;
 };
 

@@ -47,7 +47,7 @@ Bucket load_bucket_record(const std::byte* in) {
 
 void encode_page(const PageImage& page, std::span<std::byte, kPageBytes> out) {
   const PageHeader& header = page.header;
-  VERIFY(header.level < kMaxRetentionLevels);
+  VERIFY(header.level < kRetentionLevelsMax);
   VERIFY(is_valid_counter_kind(static_cast<uint8_t>(header.kind)));
   VERIFY(header.interval_s > 0);
   VERIFY(header.page_number >= kPageNumberMin);
@@ -92,7 +92,7 @@ Result<PageImage> decode_page(std::span<const std::byte, kPageBytes> in) {
   PageImage page;
   PageHeader& header = page.header;
   header.level = load_u8(base + kLevelOffset);
-  if (header.level >= kMaxRetentionLevels) {
+  if (header.level >= kRetentionLevelsMax) {
     return page_error("level " + std::to_string(header.level) + " out of range");
   }
   const uint8_t kind = load_u8(base + kKindOffset);

@@ -40,7 +40,7 @@ constexpr bool page_range_is_valid(int64_t first_page_number, size_t page_count)
 }
 
 struct PageHeader {
-  uint8_t level = 0;  // < kMaxRetentionLevels
+  uint8_t level = 0;  // < kRetentionLevelsMax
   CounterKind kind = CounterKind::kGauge;
   uint32_t counter_id = 0;
   uint32_t interval_s = 0;      // > 0

@@ -7,7 +7,7 @@
 namespace ringstat {
 
 // A counter has at most this many levels; pinned so records on disk have a bounded size.
-inline constexpr uint32_t kMaxRetentionLevels = 8;
+inline constexpr uint32_t kRetentionLevelsMax = 8;
 
 struct RetentionLevel {
   uint32_t interval_s = 0;   // bucket width, seconds, > 0

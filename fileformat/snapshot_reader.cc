@@ -110,7 +110,7 @@ Result<SnapshotHeader> SnapshotReader::read_header() {
     if (level_count_by_slot_[retention.slot] != 0) {
       return fail("header: retention slot " + std::to_string(retention.slot) + " twice");
     }
-    if (level_count == 0 || level_count > kMaxRetentionLevels) {
+    if (level_count == 0 || level_count > kRetentionLevelsMax) {
       return fail("header: retention level count " + std::to_string(level_count) + " out of range");
     }
     for (uint32_t j = 0; j < level_count; ++j) {

@@ -28,7 +28,7 @@ static_assert(kWalBucketSampleBytes == 16 + kBucketRecordBytes);
 
 // The largest record must fit in an empty block, so append() on an empty builder always succeeds.
 static_assert(kWalCounterCreateFixedBytes + kWalMaxNameBytes <= kWalPayloadBytes);
-static_assert(kWalRetentionDefineFixedBytes + kMaxRetentionLevels * kWalRetentionLevelBytes <=
+static_assert(kWalRetentionDefineFixedBytes + kRetentionLevelsMax * kWalRetentionLevelBytes <=
               kWalPayloadBytes);
 
 template <class... Fs>
@@ -52,7 +52,7 @@ void verify_record(const WalRecord& record) {
                  [](const WalCounterDelete&) {},
                  [](const WalRetentionDefine& define) {
                    VERIFY(!define.levels.empty());
-                   VERIFY(define.levels.size() <= kMaxRetentionLevels);
+                   VERIFY(define.levels.size() <= kRetentionLevelsMax);
                    for (const RetentionLevel& level : define.levels) VERIFY(level.interval_s > 0);
                  },
              },
@@ -155,7 +155,7 @@ Result<WalRecord> load_record(const std::byte* record, size_t remaining, size_t 
     case WalRecordType::kRetentionDefine: {
       if (!need(kWalRetentionDefineFixedBytes)) return wal_error(where + "overruns payload");
       const uint8_t level_count = load_u8(record + 2);
-      if (level_count == 0 || level_count > kMaxRetentionLevels) {
+      if (level_count == 0 || level_count > kRetentionLevelsMax) {
         return wal_error(where + "level count " + std::to_string(level_count) + " out of range");
       }
       if (load_u8(record + 3) != 0) return wal_error(where + "pad byte not zero");
@@ -226,7 +226,7 @@ bool WalBlockBuilder::append_sample(uint32_t counter_id, int64_t time, double va
 void WalBlockBuilder::seal(uint32_t shard_id, uint64_t block_sequence,
                            std::span<std::byte, kWalBlockBytes> out) const {
   VERIFY(payload_bytes_ <= kWalPayloadBytes);
-  VERIFY(record_count_ <= kMaxWalRecordsPerBlock);
+  VERIFY(record_count_ <= kWalRecordsPerBlockMax);
   std::byte* base = out.data();
   store_u32(base + kMagicOffset, kWalMagic);
   store_u16(base + kVersionOffset, kWalFormatVersion);
@@ -259,7 +259,7 @@ Result<WalBlockHeader> decode_wal_block_header(std::span<const std::byte, kWalBl
   header.shard_id = load_u32(base + kShardIdOffset);
   header.block_sequence = load_u64(base + kBlockSequenceOffset);
   header.record_count = load_u32(base + kRecordCountOffset);
-  if (header.record_count > kMaxWalRecordsPerBlock) {
+  if (header.record_count > kWalRecordsPerBlockMax) {
     return wal_error("record_count " + std::to_string(header.record_count) + " too large");
   }
   if (load_u32(base + kReservedOffset) != 0) return wal_error("reserved bytes not zero");

@@ -33,7 +33,7 @@ inline constexpr size_t kWalRetentionDefineFixedBytes = 4;  // followed by the l
 inline constexpr size_t kWalRetentionLevelBytes = 12;
 inline constexpr size_t kWalMaxNameBytes = 255;  // name_length is one byte; 0 is not a name
 inline constexpr size_t kWalMinRecordBytes = 8;
-inline constexpr uint32_t kMaxWalRecordsPerBlock =
+inline constexpr uint32_t kWalRecordsPerBlockMax =
     static_cast<uint32_t>(kWalPayloadBytes / kWalMinRecordBytes);  // 508
 
 enum class WalRecordType : uint8_t {
@@ -69,7 +69,7 @@ struct WalCounterDelete {
 };
 struct WalRetentionDefine {
   uint8_t slot = 0;
-  std::vector<RetentionLevel> levels;  // 1..kMaxRetentionLevels, each interval_s > 0
+  std::vector<RetentionLevel> levels;  // 1..kRetentionLevelsMax, each interval_s > 0
   friend bool operator==(const WalRetentionDefine&, const WalRetentionDefine&) = default;
 };
 using WalRecord = std::variant<WalCounterCreate, WalSample, WalBucketSample, WalCounterDelete,

@@ -67,10 +67,10 @@ void write_pages(const std::string& dir, const Bytes& golden_page) {
   page = PageImage{};
   page.header = PageHeader{7, CounterKind::kGauge, 0xffffffff, 1, kPageNumberMax, 1u << 31};
   encode_page(page, block);
-  write_seed(dir + "/max_page_number", trimmed(block));
+  write_seed(dir + "/page_number_max", trimmed(block));
   page.header.page_number = kPageNumberMin;
   encode_page(page, block);
-  write_seed(dir + "/min_page_number", trimmed(block));
+  write_seed(dir + "/page_number_min", trimmed(block));
 
   write_seed(dir + "/golden_page", trimmed(golden_page));
 }
@@ -93,7 +93,7 @@ void write_wal_blocks(const std::string& dir, const Bytes& golden_wal) {
 
   builder.reset();
   VERIFY(builder.append(WalCounterCreate{9, CounterKind::kGauge, 255, std::string(255, 'n')}));
-  std::vector<RetentionLevel> levels(kMaxRetentionLevels, RetentionLevel{60, 3600});
+  std::vector<RetentionLevel> levels(kRetentionLevelsMax, RetentionLevel{60, 3600});
   VERIFY(builder.append(WalRetentionDefine{255, levels}));
   while (builder.append_sample(9, -1, -1e300)) {
   }

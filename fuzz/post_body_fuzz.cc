@@ -18,7 +18,7 @@ namespace {
 
 bool same_body(const PostBody& a, const PostBody& b) {
   return a.keys == b.keys && a.start == b.start && a.stop == b.stop &&
-         a.max_samples == b.max_samples && a.compact == b.compact;
+         a.samples_max == b.samples_max && a.compact == b.compact;
 }
 
 std::string write_body(const PostBody& body) {
@@ -29,7 +29,7 @@ std::string write_body(const PostBody& body) {
   writer.end_array();
   if (body.start) writer.key("start").integer(*body.start);
   if (body.stop) writer.key("stop").integer(*body.stop);
-  if (body.max_samples) writer.key("maxSamples").integer(*body.max_samples);
+  if (body.samples_max) writer.key("maxSamples").integer(*body.samples_max);
   writer.key("compact").boolean(body.compact);
   writer.end_object();
   VERIFY(writer.complete());
@@ -53,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   VERIFY(value.keys.size() <= kPostKeysMax);
   VERIFY(!value.start || *value.start >= 0);
   VERIFY(!value.stop || *value.stop >= 0);
-  VERIFY(!value.max_samples || *value.max_samples >= 0);
+  VERIFY(!value.samples_max || *value.samples_max >= 0);
 
   const Result<PostBody> again = parse_post_body(write_body(value));
   VERIFY(again.ok());

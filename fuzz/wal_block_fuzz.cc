@@ -23,7 +23,7 @@ void check_record_bounds(const WalRecord& record) {
     VERIFY(bucket_sample->bucket.count >= 1);
   } else if (const auto* define = std::get_if<WalRetentionDefine>(&record)) {
     VERIFY(!define->levels.empty());
-    VERIFY(define->levels.size() <= kMaxRetentionLevels);
+    VERIFY(define->levels.size() <= kRetentionLevelsMax);
     for (const RetentionLevel& level : define->levels) VERIFY(level.interval_s > 0);
   }
 }
@@ -36,7 +36,7 @@ void check_block(const std::array<std::byte, kWalBlockBytes>& block) {
     return;
   }
   VERIFY(header.value().payload_bytes <= kWalPayloadBytes);
-  VERIFY(header.value().record_count <= kMaxWalRecordsPerBlock);
+  VERIFY(header.value().record_count <= kWalRecordsPerBlockMax);
   if (!records) {
     VERIFY(!records.error().empty());
     return;

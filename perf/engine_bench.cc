@@ -80,7 +80,7 @@ class BenchEngine {
       ShardConfig config;
       config.shard_id = s;
       config.retention = Retention{{{10, 864000}, {300, 32313600}, {3600, 190252800}}};
-      config.max_counters = counters / kShardCount * 5 / 4;
+      config.counters_max = counters / kShardCount * 5 / 4;
       config.staging_entries = counters / kShardCount * staged_per_counter * 5 / 4 + 20000;
       // Large enough that no checkpoint runs while timing: checkpoints are measured on their own.
       config.wal_blocks = 1 << 17;

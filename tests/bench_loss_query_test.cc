@@ -215,7 +215,7 @@ TEST_CASE("loss query body is a valid POST /* body naming the batch's counters")
         std::vector<std::string>{"rsb.h0000.m0998", "rsb.h0000.m0999", "rsb.h0001.m0000"});
   CHECK(parsed.value().start == std::optional<int64_t>(100));
   CHECK(parsed.value().stop == std::optional<int64_t>(130));
-  CHECK(parsed.value().max_samples == std::optional<int64_t>(0));
+  CHECK(parsed.value().samples_max == std::optional<int64_t>(0));
   CHECK(parsed.value().compact);
 }
 

@@ -100,7 +100,7 @@ TEST_CASE("ledger from progress gives the first counters of a partial round one 
   const std::vector<uint32_t> expected = {3, 1, 0, 2, 1, 0, 2, 1, 0, 2};
   CHECK(ledger.rounds == expected);
   CHECK(ledger.total_samples() == 12);
-  CHECK(ledger.max_rounds() == 3);
+  CHECK(ledger.rounds_max() == 3);
   CHECK(ledger.expected_count(0) == 3);
   CHECK(ledger.expected_sum(0) == 0 + 1 + 2);
   CHECK(ledger.expected_sum(3) == 21 + 22);

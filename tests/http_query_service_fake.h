@@ -25,7 +25,7 @@ class FakeQueryService final : public QueryService {
 
   static ShardConfig service_shard_config() {
     ShardConfig config = small_shard_config(testing::default_retention());
-    config.max_query_jobs = 32;
+    config.query_jobs_max = 32;
     return config;
   }
 

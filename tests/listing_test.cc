@@ -12,10 +12,10 @@ namespace ringstat {
 namespace {
 
 Listing list(const std::vector<NamedCounter>& counters, std::string_view pattern,
-             size_t max_entries = kListingEntriesMax) {
+             size_t entries_max = kListingEntriesMax) {
   const std::optional<Glob> glob = Glob::compile(pattern);
   REQUIRE(glob.has_value());
-  return list_counters(counters, *glob, max_entries);
+  return list_counters(counters, *glob, entries_max);
 }
 
 constexpr CounterKind kGauge = CounterKind::kGauge;

@@ -27,7 +27,7 @@ TEST_CASE("the spec's body parses into every field") {
   CHECK(body.keys == std::vector<std::string>{"a.b", "c.d"});
   CHECK(body.start == 1795240450);
   CHECK(body.stop == 1795240575);
-  CHECK(body.max_samples == 45);
+  CHECK(body.samples_max == 45);
   CHECK(body.compact);
 }
 
@@ -36,7 +36,7 @@ TEST_CASE("only keys is required; the rest default to absent and false") {
   CHECK(body.keys.empty());
   CHECK_FALSE(body.start.has_value());
   CHECK_FALSE(body.stop.has_value());
-  CHECK_FALSE(body.max_samples.has_value());
+  CHECK_FALSE(body.samples_max.has_value());
   CHECK_FALSE(body.compact);
 }
 
@@ -105,7 +105,7 @@ TEST_CASE("zero is an integer like any other, and null counts as absent") {
       parsed(R"({"keys":[],"start":0,"stop":null,"maxSamples":0,"compact":null})");
   CHECK(body.start == 0);
   CHECK_FALSE(body.stop.has_value());
-  CHECK(body.max_samples == 0);
+  CHECK(body.samples_max == 0);
   CHECK_FALSE(body.compact);
 }
 

@@ -35,13 +35,13 @@ int64_t cells_of(int64_t start, int64_t end, int64_t width) {
 }
 
 // The spec's rule written the slow, obvious way, to check plan_query's width against.
-int64_t reference_width(int64_t interval, int64_t start, int64_t end, int64_t max_cells) {
-  if (cells_of(start, end, interval) <= max_cells) return interval;
+int64_t reference_width(int64_t interval, int64_t start, int64_t end, int64_t cells_max) {
+  if (cells_of(start, end, interval) <= cells_max) return interval;
   for (const int64_t rung : kWidthLadder_s) {
-    if (rung % interval == 0 && cells_of(start, end, rung) <= max_cells) return rung;
+    if (rung % interval == 0 && cells_of(start, end, rung) <= cells_max) return rung;
   }
   for (int64_t width = interval;; width += interval) {
-    if (cells_of(start, end, width) <= max_cells) return width;
+    if (cells_of(start, end, width) <= cells_max) return width;
   }
 }
 
@@ -92,7 +92,7 @@ TEST_CASE("negative start or end is an invalid parameter") {
 }
 
 TEST_CASE("times beyond the year 9999 are out of range") {
-  CHECK(get_ok("253402300799", std::nullopt).range.start == kMaxQueryTime_s);
+  CHECK(get_ok("253402300799", std::nullopt).range.start == kQueryTime_s_max);
   CHECK(get_error("253402300800", std::nullopt) ==
         "start out of range: 253402300800 (at most 253402300799)");
   CHECK(get_error(std::nullopt, "99999999999999999999") ==
@@ -141,17 +141,17 @@ TEST_CASE("POST start and stop follow the GET rules with maxSamples defaulting t
   Result<PostQueryParams> none = resolve_post_query(std::nullopt, std::nullopt, std::nullopt, kNow);
   REQUIRE(none.ok());
   CHECK(none.value().range == TimeRange{kNow - 900, kNow});
-  CHECK(none.value().max_samples == 100);
+  CHECK(none.value().samples_max == 100);
 
   Result<PostQueryParams> start_only = resolve_post_query(5000, std::nullopt, 7, kNow);
   REQUIRE(start_only.ok());
   CHECK(start_only.value().range == TimeRange{5000, 5900});
-  CHECK(start_only.value().max_samples == 7);
+  CHECK(start_only.value().samples_max == 7);
 
   Result<PostQueryParams> stop_only = resolve_post_query(std::nullopt, 5000, 0, kNow);
   REQUIRE(stop_only.ok());
   CHECK(stop_only.value().range == TimeRange{4100, 5000});
-  CHECK(stop_only.value().max_samples == 0);
+  CHECK(stop_only.value().samples_max == 0);
 }
 
 TEST_CASE("POST stop before start, negatives and a negative maxSamples are 400s") {
@@ -300,30 +300,30 @@ TEST_CASE("plans never exceed samples and pick the spec's width (seeded random)"
     const Retention retention{{{static_cast<uint32_t>(interval), 1ull << 40}}};
     const int64_t start = static_cast<int64_t>(random() % 400000) - 2000;
     const int64_t end = start + static_cast<int64_t>(random() % 20000);
-    const int64_t max_cells = 1 + static_cast<int64_t>(random() % 40);
+    const int64_t cells_max = 1 + static_cast<int64_t>(random() % 40);
     const QueryPlan plan =
-        plan_query(retention, start, start, end, static_cast<uint64_t>(max_cells));
+        plan_query(retention, start, start, end, static_cast<uint64_t>(cells_max));
     INFO("interval " << interval << " start " << start << " end " << end << " samples "
-                     << max_cells);
-    REQUIRE(plan.cells <= static_cast<uint64_t>(max_cells));
+                     << cells_max);
+    REQUIRE(plan.cells <= static_cast<uint64_t>(cells_max));
     REQUIRE(plan.width_s % interval == 0);
     REQUIRE(plan.start % plan.width_s == 0);
     REQUIRE(plan.end % plan.width_s == 0);
-    if (!(max_cells == 1 && start < 0 && end > 0)) {
+    if (!(cells_max == 1 && start < 0 && end > 0)) {
       REQUIRE(plan.start <= start);
       REQUIRE(plan.end >= end);
-      REQUIRE(plan.width_s == reference_width(interval, start, end, max_cells));
+      REQUIRE(plan.width_s == reference_width(interval, start, end, cells_max));
     }
   }
 }
 
 TEST_CASE("a huge range with few samples is planned without a long search") {
-  const QueryPlan plan = plan_query(kDefaultRetention, kMaxQueryTime_s, kMaxQueryTime_s - 86400 * 3,
-                                    kMaxQueryTime_s, 2);
+  const QueryPlan plan = plan_query(kDefaultRetention, kQueryTime_s_max,
+                                    kQueryTime_s_max - 86400 * 3, kQueryTime_s_max, 2);
   CHECK(plan.cells <= 2);
   CHECK(plan.level == 0);
-  const QueryPlan single = plan_query(kDefaultRetention, kMaxQueryTime_s - 5, kMaxQueryTime_s - 5,
-                                      kMaxQueryTime_s + 895, 1);
+  const QueryPlan single = plan_query(kDefaultRetention, kQueryTime_s_max - 5, kQueryTime_s_max - 5,
+                                      kQueryTime_s_max + 895, 1);
   CHECK(single.cells == 1);
 }
 

@@ -83,7 +83,7 @@ TEST_CASE("ISO time: known instants") {
   CHECK(iso(0) == "1970-01-01T00:00:00Z");
   CHECK(iso(1795240540) == "2026-11-21T05:55:40Z");
   CHECK(iso(1320962690) == "2011-11-10T22:04:50Z");
-  CHECK(iso(kMaxQueryTime_s) == "9999-12-31T23:59:59Z");
+  CHECK(iso(kQueryTime_s_max) == "9999-12-31T23:59:59Z");
 }
 
 TEST_CASE("ISO time: before 1970") {

@@ -74,15 +74,15 @@ TEST_CASE("retention need not be a multiple of the interval") {
   CHECK(parsed("1h:90m").levels[0] == RetentionLevel{3600, 5400});
 }
 
-TEST_CASE("at most kMaxRetentionLevels levels are accepted") {
+TEST_CASE("at most kRetentionLevelsMax levels are accepted") {
   std::string spec;
   uint64_t interval_s = 1;
-  for (uint32_t i = 0; i < kMaxRetentionLevels; ++i) {
+  for (uint32_t i = 0; i < kRetentionLevelsMax; ++i) {
     if (!spec.empty()) spec += ',';
     spec += std::to_string(interval_s) + "s:1y";
     interval_s *= 2;
   }
-  CHECK(parsed(spec).levels.size() == kMaxRetentionLevels);
+  CHECK(parsed(spec).levels.size() == kRetentionLevelsMax);
   spec += ',';
   spec += std::to_string(interval_s);
   spec += "s:1y";

@@ -63,7 +63,7 @@ TEST_CASE("every serve flag has the default of docs/cli.md") {
   CHECK(options.log_level == LogLevel::kInfo);
   CHECK(options.direct_io == DirectIoMode::kAuto);
   CHECK(options.shards == 16);
-  CHECK(options.max_counters == 1'000'000);
+  CHECK(options.counters_max == 1'000'000);
   CHECK(options.staging_mb == 1024);
   CHECK(options.wal_mb == 64);
   CHECK(options.admin_address == "127.0.0.1");
@@ -134,7 +134,7 @@ TEST_CASE("every serve flag is read from the command line") {
   CHECK(options.log_level == LogLevel::kDebug);
   CHECK(options.direct_io == DirectIoMode::kOff);
   CHECK(options.shards == 4);
-  CHECK(options.max_counters == 5000);
+  CHECK(options.counters_max == 5000);
   CHECK(options.staging_mb == 32);
   CHECK(options.wal_mb == 8);
   CHECK(options.admin_address == "10.0.0.7");
@@ -302,8 +302,8 @@ TEST_CASE("numeric flags are bounded at both ends") {
   };
   const Bound bounds[] = {
       {"--threads", "1", std::to_string(kThreadsMax), "0", std::to_string(kThreadsMax + 1)},
-      {"--commit-interval-ms", "1", std::to_string(kMaxCommitInterval_ms), "0",
-       std::to_string(kMaxCommitInterval_ms + 1)},
+      {"--commit-interval-ms", "1", std::to_string(kCommitInterval_ms_max), "0",
+       std::to_string(kCommitInterval_ms_max + 1)},
       {"--fake-time", "0", "253402300799", "-1", "253402300800"},
       {"--shards", "1", std::to_string(kShardsMax), "0", std::to_string(kShardsMax + 1)},
       {"--max-counters", "1", std::to_string(kStoreCountersMax), "0",
@@ -312,12 +312,13 @@ TEST_CASE("numeric flags are bounded at both ends") {
        std::to_string(kStaging_mb_max + 1)},
       {"--wal-mb", std::to_string(kWal_mb_min), std::to_string(kWal_mb_max),
        std::to_string(kWal_mb_min - 1), std::to_string(kWal_mb_max + 1)},
-      {"--http-request-timeout-ms", std::to_string(kMinTimeout_ms), std::to_string(kMaxTimeout_ms),
-       std::to_string(kMinTimeout_ms - 1), std::to_string(kMaxTimeout_ms + 1)},
-      {"--http-idle-timeout-ms", std::to_string(kMinTimeout_ms), std::to_string(kMaxTimeout_ms),
-       std::to_string(kMinTimeout_ms - 1), std::to_string(kMaxTimeout_ms + 1)},
-      {"--admin-idle-timeout-ms", std::to_string(kMinTimeout_ms), std::to_string(kMaxTimeout_ms),
-       std::to_string(kMinTimeout_ms - 1), std::to_string(kMaxTimeout_ms + 1)},
+      {"--http-request-timeout-ms", std::to_string(kTimeout_ms_min),
+       std::to_string(kTimeout_ms_max), std::to_string(kTimeout_ms_min - 1),
+       std::to_string(kTimeout_ms_max + 1)},
+      {"--http-idle-timeout-ms", std::to_string(kTimeout_ms_min), std::to_string(kTimeout_ms_max),
+       std::to_string(kTimeout_ms_min - 1), std::to_string(kTimeout_ms_max + 1)},
+      {"--admin-idle-timeout-ms", std::to_string(kTimeout_ms_min), std::to_string(kTimeout_ms_max),
+       std::to_string(kTimeout_ms_min - 1), std::to_string(kTimeout_ms_max + 1)},
   };
   for (const Bound& bound : bounds) {
     CAPTURE(bound.flag);

@@ -328,7 +328,7 @@ namespace {
 TEST_CASE("reads beyond the query job limit wait for a job instead of failing") {
   ShardConfig config = small_shard_config(default_retention());
   config.flush_threshold = 1;
-  config.max_query_jobs = 1;
+  config.query_jobs_max = 1;
   ShardHarness h(config);
   for (int i = 0; i < 20; ++i) CHECK_FALSE(h.add("busy", i, kTestNow - 2000 + 10 * i));
   h.flush_all();  // on pages, so every read below goes to the store
@@ -349,7 +349,7 @@ TEST_CASE("reads beyond the query job limit wait for a job instead of failing") 
 TEST_CASE("reads beyond the waiting bound are answered busy at once, the rest in full") {
   ShardConfig config = small_shard_config(default_retention());
   config.flush_threshold = 1;
-  config.max_query_jobs = 1;
+  config.query_jobs_max = 1;
   config.pending_reads_max = 3;
   ShardHarness h(config);
   for (int i = 0; i < 20; ++i) CHECK_FALSE(h.add("burst", i, kTestNow - 2000 + 10 * i));
@@ -508,7 +508,7 @@ ShardConfig full_disk_config() {
   config.flush_threshold = 1;
   config.page_grow_blocks = 4;
   config.store_full_grace_ticks = 20;
-  config.max_counters = 4096;
+  config.counters_max = 4096;
   return config;
 }
 // Enough counters that a snapshot no longer fits the snapshot slots the disk has room for.

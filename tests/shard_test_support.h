@@ -19,14 +19,14 @@ static_assert(kTestNow % 3600 == 0);
 inline ShardConfig small_shard_config(Retention retention) {
   ShardConfig config;
   config.retention = std::move(retention);
-  config.max_counters = 256;
+  config.counters_max = 256;
   config.wal_blocks = 64;
   config.checkpoint_wal_blocks = 16;
   config.staging_entries = 20000;
   config.io_buffers = 64;
   config.wal_reserved_buffers = 8;
-  config.max_flush_jobs = 8;
-  config.max_query_jobs = 8;
+  config.flush_jobs_max = 8;
+  config.query_jobs_max = 8;
   config.page_grow_blocks = 64;
   return config;
 }

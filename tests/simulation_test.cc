@@ -125,13 +125,13 @@ class Simulation {
     }
     model_.event_sums.resize(kCounterCount);
     config_.retention = sim_retention();
-    config_.max_counters = 1024;
+    config_.counters_max = 1024;
     config_.wal_blocks = 64;
     config_.staging_entries = 20000;
     config_.io_buffers = 96;
     config_.wal_reserved_buffers = 16;
-    config_.max_flush_jobs = 16;
-    config_.max_query_jobs = 8;
+    config_.flush_jobs_max = 16;
+    config_.query_jobs_max = 8;
     config_.page_grow_blocks = 32;
   }
 

@@ -102,8 +102,8 @@ std::unique_ptr<Ring> make_ring(RingOptions options = {}) {
 
 std::unique_ptr<UringPageStore> open_store(
     Ring& ring, const std::string& directory, DirectIoMode mode = DirectIoMode::kAuto,
-    uint16_t index = 0, uint32_t max_in_flight = UringPageStore::kDefaultMaxInFlight) {
-  auto store = UringPageStore::open(ring, directory, mode, index, max_in_flight);
+    uint16_t index = 0, uint32_t in_flight_max = UringPageStore::kDefaultMaxInFlight) {
+  auto store = UringPageStore::open(ring, directory, mode, index, in_flight_max);
   REQUIRE_MESSAGE(store.ok(), (store.ok() ? "" : store.error()));
   return std::move(store.value());
 }
@@ -161,11 +161,11 @@ std::optional<bool> opened_with_direct_io(const std::string& path) {
 // One store in a fresh directory on its own ring, with a recording sink and a loop.
 struct StoreFixture {
   explicit StoreFixture(DirectIoMode mode = DirectIoMode::kAuto, RingOptions options = {},
-                        uint32_t max_in_flight = UringPageStore::kDefaultMaxInFlight,
+                        uint32_t in_flight_max = UringPageStore::kDefaultMaxInFlight,
                         const std::string& parent = "/var/tmp")
       : dir(parent),
         ring(make_ring(options)),
-        store(open_store(*ring, dir.shard(), mode, 0, max_in_flight)),
+        store(open_store(*ring, dir.shard(), mode, 0, in_flight_max)),
         loop(*ring) {
     store->set_completion_sink(&recorder);
     loop.add(*store);

@@ -187,7 +187,7 @@ TEST_CASE("wal builder fills a block exactly and then refuses without changing i
 TEST_CASE("the largest records fit in an empty block") {
   WalBlockBuilder builder;
   REQUIRE(builder.append(WalCounterCreate{1, CounterKind::kGauge, 0, std::string(255, 'x')}));
-  std::vector<RetentionLevel> levels(kMaxRetentionLevels, RetentionLevel{60, 3600});
+  std::vector<RetentionLevel> levels(kRetentionLevelsMax, RetentionLevel{60, 3600});
   REQUIRE(builder.append(WalRetentionDefine{255, levels}));
   Result<std::vector<WalRecord>> decoded = decode_wal_records(seal(builder, 1, 1));
   REQUIRE(decoded.ok());

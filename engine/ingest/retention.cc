@@ -102,8 +102,8 @@ Result<Retention> parse_retention(std::string_view spec) {
       return Error{prefix + " is empty (no empty parts, no leading or trailing comma)"};
     }
     const std::string where = prefix + " (" + quoted(part) + "): ";
-    if (level_number > kMaxRetentionLevels) {
-      return Error{where + "at most " + std::to_string(kMaxRetentionLevels) + " levels"};
+    if (level_number > kRetentionLevelsMax) {
+      return Error{where + "at most " + std::to_string(kRetentionLevelsMax) + " levels"};
     }
     const size_t colon = part.find(':');
     if (colon == std::string_view::npos) return Error{where + "expected interval:retention"};

@@ -104,7 +104,7 @@ ListingType type_of(CounterKind kind) {
 }  // namespace
 
 Listing list_counters(std::span<const NamedCounter> counters, const Glob& glob,
-                      size_t max_entries) {
+                      size_t entries_max) {
   // Whatever matches, the name itself or one of its parents, starts with the literal prefix and
   // contains the longest literal run, and then so does the name: two cheap tests that spare most
   // names the automaton.
@@ -169,7 +169,7 @@ Listing list_counters(std::span<const NamedCounter> counters, const Glob& glob,
       merged.has_children = merged.has_children || found[j].has_children;
     }
     i = j;
-    if (listing.entries.size() == max_entries) {
+    if (listing.entries.size() == entries_max) {
       listing.truncated = true;
       break;
     }

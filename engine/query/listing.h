@@ -45,6 +45,6 @@ struct Listing {
 // per name, one automaton pass per name that survives them, one hash-set lookup per matching
 // parent, then one sort of the distinct matches only.
 Listing list_counters(std::span<const NamedCounter> counters, const Glob& glob,
-                      size_t max_entries = kListingEntriesMax);
+                      size_t entries_max = kListingEntriesMax);
 
 }  // namespace ringstat

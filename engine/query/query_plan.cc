@@ -53,9 +53,9 @@ Result<std::optional<int64_t>> parse_optional_integer(std::optional<std::string_
 Status check_time(std::optional<int64_t> value, std::string_view name) {
   if (!value) return Ok{};
   if (*value < 0) return Error{"Invalid " + std::string(name) + " parameter"};
-  if (*value > kMaxQueryTime_s) {
+  if (*value > kQueryTime_s_max) {
     return Error{std::string(name) + " out of range: " + std::to_string(*value) + " (at most " +
-                 std::to_string(kMaxQueryTime_s) + ")"};
+                 std::to_string(kQueryTime_s_max) + ")"};
   }
   return Ok{};
 }
@@ -71,9 +71,9 @@ Result<uint64_t> resolve_sample_limit(std::optional<int64_t> value, uint64_t def
 // intervals: ceil(b / k) - floor(a / k).
 int64_t cells_for(int64_t a, int64_t b, int64_t k) { return ceil_div(b, k) - floor_div(a, k); }
 
-// The smallest k >= 1 with cells_for(a, b, k) <= max_cells, for 0 <= a < b. cells_for is not
+// The smallest k >= 1 with cells_for(a, b, k) <= cells_max, for 0 <= a < b. cells_for is not
 // monotone in k (a = 3, b = 5: k = 3 gives 1 cell, k = 4 gives 2), so this walks k upwards from
-// the lower bound ceil((b - a) / max_cells), a block at a time: while q = floor(a / k) stays the
+// the lower bound ceil((b - a) / cells_max), a block at a time: while q = floor(a / k) stays the
 // same the count ceil(b / k) - q falls as k grows, so a block's first fit is ceil(b / (q + max)).
 // Each failed block lowers q, and every k >= (b - a) / (max - 1) fits, so with max >= 2 at most
 // a / (b - a) + 2 blocks are visited. When the level interval divides a day, the ladder failing
@@ -83,35 +83,35 @@ int64_t cells_for(int64_t a, int64_t b, int64_t k) { return ceil_div(b, k) - flo
 // a width that surely fits: the range split in max - 1 parts, or for max == 1 the smallest power
 // of two putting a and b - 1 in one cell. Every k below the walk's position failed, so that width
 // is no smaller than the walk's; it is the smallest only in the walk's reach.
-int64_t smallest_width_from_zero(int64_t a, int64_t b, int64_t max_cells) {
+int64_t smallest_width_from_zero(int64_t a, int64_t b, int64_t cells_max) {
   VERIFY(a >= 0);
   VERIFY(b > a);
-  int64_t k = ceil_div(b - a, max_cells);
+  int64_t k = ceil_div(b - a, cells_max);
   for (int steps = 0; steps < kWidthSearchStepsMax; ++steps) {
     const int64_t q = a / k;
-    if (ceil_div(b, k) - q <= max_cells) return k;
-    const int64_t fits_at = ceil_div(b, q + max_cells);
+    if (ceil_div(b, k) - q <= cells_max) return k;
+    const int64_t fits_at = ceil_div(b, q + cells_max);
     if (q == 0 || fits_at <= a / q) return fits_at;
     k = a / q + 1;
   }
-  if (max_cells >= 2) return ceil_div(b - a, max_cells - 1);
+  if (cells_max >= 2) return ceil_div(b - a, cells_max - 1);
   const uint64_t differing = static_cast<uint64_t>(a) ^ static_cast<uint64_t>(b - 1);
   return int64_t{1} << std::bit_width(differing);
 }
 
-// The smallest k >= 1 with cells_for(a, b, k) <= max_cells, when b - a > max_cells >= 1.
-int64_t smallest_width(int64_t a, int64_t b, int64_t max_cells) {
-  if (a >= 0) return smallest_width_from_zero(a, b, max_cells);
+// The smallest k >= 1 with cells_for(a, b, k) <= cells_max, when b - a > cells_max >= 1.
+int64_t smallest_width(int64_t a, int64_t b, int64_t cells_max) {
+  if (a >= 0) return smallest_width_from_zero(a, b, cells_max);
   // A range left of 0 is the mirror image of one right of it: the grid is symmetric about 0.
-  if (b <= 0) return smallest_width_from_zero(-b, -a, max_cells);
+  if (b <= 0) return smallest_width_from_zero(-b, -a, cells_max);
   // Straddling 0, which every grid has as a boundary: ceil(b / k) + ceil(-a / k) cells, which
   // does fall as k grows, so a binary search finds the first fit. plan_query made max >= 2.
-  VERIFY(max_cells >= 2);
+  VERIFY(cells_max >= 2);
   int64_t low = 1;
   int64_t high = std::max(b, -a);  // one cell on each side of 0
   while (low < high) {
     const int64_t mid = low + (high - low) / 2;
-    if (cells_for(a, b, mid) <= max_cells) {
+    if (cells_for(a, b, mid) <= cells_max) {
       high = mid;
     } else {
       low = mid + 1;
@@ -135,7 +135,7 @@ Result<TimeRange> resolve_time_range(std::optional<int64_t> start, std::optional
                                      std::string_view end_name) {
   if (Status status = check_time(start, start_name); !status) return Error{status.error()};
   if (Status status = check_time(end, end_name); !status) return Error{status.error()};
-  if (!start && !end && (now < -kMaxQueryTime_s || now > kMaxQueryTime_s)) {
+  if (!start && !end && (now < -kQueryTime_s_max || now > kQueryTime_s_max)) {
     return Error{"server clock out of range: " + std::to_string(now)};
   }
   TimeRange range;
@@ -188,23 +188,23 @@ Result<GetQueryParams> parse_get_query(std::optional<std::string_view> start,
 
 Result<PostQueryParams> resolve_post_query(std::optional<int64_t> start,
                                            std::optional<int64_t> stop,
-                                           std::optional<int64_t> max_samples, int64_t now) {
+                                           std::optional<int64_t> samples_max, int64_t now) {
   PostQueryParams params;
   Result<TimeRange> range = resolve_time_range(start, stop, now, "start", "stop");
   if (!range) return Error{range.error()};
   params.range = range.value();
-  Result<uint64_t> limit = resolve_sample_limit(max_samples, kDefaultPostMaxSamples, "maxSamples");
+  Result<uint64_t> limit = resolve_sample_limit(samples_max, kDefaultPostMaxSamples, "maxSamples");
   if (!limit) return Error{limit.error()};
-  params.max_samples = limit.value();
+  params.samples_max = limit.value();
   return params;
 }
 
 QueryPlan plan_query(const Retention& retention, int64_t now, int64_t start, int64_t end,
-                     uint64_t max_samples) {
+                     uint64_t samples_max) {
   VERIFY(!retention.levels.empty());
   VERIFY(start <= end);
-  VERIFY(start >= -kMaxPlanTime_s);
-  VERIFY(end <= kMaxPlanTime_s);
+  VERIFY(start >= -kPlanTime_s_max);
+  VERIFY(end <= kPlanTime_s_max);
 
   QueryPlan plan;
   plan.level = retention.levels.size() - 1;
@@ -218,30 +218,30 @@ QueryPlan plan_query(const Retention& retention, int64_t now, int64_t start, int
   VERIFY(plan.level_interval_s > 0);
 
   // See the header: one cell cannot span both sides of 0, so samples=1 gives up negative times.
-  if (max_samples == 1 && start < 0 && end > 0) start = 0;
+  if (samples_max == 1 && start < 0 && end > 0) start = 0;
 
   const int64_t interval_s = plan.level_interval_s;
   const int64_t a = floor_div(start, interval_s);
   const int64_t b = ceil_div(end, interval_s);
   int64_t width_s = interval_s;
-  // b - a is below 2^41, so any max_samples at or above it cannot bind and the casts are exact.
-  if (max_samples != 0 && static_cast<uint64_t>(b - a) > max_samples) {
-    const int64_t max_cells = static_cast<int64_t>(max_samples);
+  // b - a is below 2^41, so any samples_max at or above it cannot bind and the casts are exact.
+  if (samples_max != 0 && static_cast<uint64_t>(b - a) > samples_max) {
+    const int64_t cells_max = static_cast<int64_t>(samples_max);
     width_s = 0;
     for (const int64_t rung_s : kWidthLadder_s) {
       if (rung_s % interval_s != 0) continue;
-      if (cells_for(start, end, rung_s) <= max_cells) {
+      if (cells_for(start, end, rung_s) <= cells_max) {
         width_s = rung_s;
         break;
       }
     }
-    if (width_s == 0) width_s = smallest_width(a, b, max_cells) * interval_s;
+    if (width_s == 0) width_s = smallest_width(a, b, cells_max) * interval_s;
   }
   plan.width_s = width_s;
   plan.start = floor_div(start, width_s) * width_s;
   plan.end = ceil_div(end, width_s) * width_s;
   plan.cells = static_cast<uint64_t>((plan.end - plan.start) / width_s);
-  VERIFY(max_samples == 0 || plan.cells <= max_samples);
+  VERIFY(samples_max == 0 || plan.cells <= samples_max);
   return plan;
 }
 

@@ -21,10 +21,10 @@ inline constexpr uint64_t kDefaultGetSamples = 1000;
 inline constexpr uint64_t kDefaultPostMaxSamples = 100;
 // Largest start/end a client may send: 9999-12-31T23:59:59Z, the last second ISO 8601 can write
 // with a four-digit year. It also keeps every aligned time far from int64 overflow.
-inline constexpr int64_t kMaxQueryTime_s = 253'402'300'799;
+inline constexpr int64_t kQueryTime_s_max = 253'402'300'799;
 // Largest |time| plan_query accepts: a client time plus the default window plus any width stays
 // below it, and so does anything a sane server clock produces.
-inline constexpr int64_t kMaxPlanTime_s = int64_t{1} << 40;
+inline constexpr int64_t kPlanTime_s_max = int64_t{1} << 40;
 // Longest raw parameter value quoted back in an error message.
 inline constexpr size_t kEchoedParameterBytesMax = 64;
 
@@ -51,7 +51,7 @@ struct GetQueryParams {
 
 struct PostQueryParams {
   TimeRange range;
-  uint64_t max_samples = kDefaultPostMaxSamples;  // 0 = no limit, as for GET's samples
+  uint64_t samples_max = kDefaultPostMaxSamples;  // 0 = no limit, as for GET's samples
 };
 
 // Validates the raw (already percent-decoded) query values of `GET /<counter>`; nullopt = the
@@ -67,10 +67,10 @@ Result<GetQueryParams> parse_get_query(std::optional<std::string_view> start,
 // and `maxSamples` (missing = 100; 0 = no limit; negative is an error).
 Result<PostQueryParams> resolve_post_query(std::optional<int64_t> start,
                                            std::optional<int64_t> stop,
-                                           std::optional<int64_t> max_samples, int64_t now);
+                                           std::optional<int64_t> samples_max, int64_t now);
 
 // The range rule both share: defaults from the 900 s window, each given value in
-// [0, kMaxQueryTime_s], end >= start. The names are the parameters' names for the messages.
+// [0, kQueryTime_s_max], end >= start. The names are the parameters' names for the messages.
 Result<TimeRange> resolve_time_range(std::optional<int64_t> start, std::optional<int64_t> end,
                                      int64_t now, std::string_view start_name,
                                      std::string_view end_name);
@@ -83,18 +83,18 @@ struct QueryPlan {
   int64_t width_s = 0;           // cell width: a multiple of level_interval_s
   int64_t start = 0;             // requested start floored to width_s
   int64_t end = 0;               // requested end ceiled to width_s
-  uint64_t cells = 0;            // (end - start) / width_s; <= max_samples unless that is 0
+  uint64_t cells = 0;            // (end - start) / width_s; <= samples_max unless that is 0
   friend bool operator==(const QueryPlan&, const QueryPlan&) = default;
 };
 
 // Level: the finest whose retention reaches back to start (start >= now - retention_s), else the
 // coarsest. Width: the level's interval, else the first ladder entry that is a multiple of it and
-// gives at most max_samples cells, else the smallest multiple of it that does.
-// Requires a non-empty retention and -kMaxPlanTime_s <= start <= end <= kMaxPlanTime_s.
-// One case cannot be honoured on a grid anchored at time 0: max_samples == 1 for a range that
+// gives at most samples_max cells, else the smallest multiple of it that does.
+// Requires a non-empty retention and -kPlanTime_s_max <= start <= end <= kPlanTime_s_max.
+// One case cannot be honoured on a grid anchored at time 0: samples_max == 1 for a range that
 // straddles 0 (only a defaulted range under a clock below 900 s). Then start is raised to 0;
 // nothing is lost, because ingest stores only positive timestamps.
 QueryPlan plan_query(const Retention& retention, int64_t now, int64_t start, int64_t end,
-                     uint64_t max_samples);
+                     uint64_t samples_max);
 
 }  // namespace ringstat

@@ -21,7 +21,7 @@ struct FillRange {
 // work is proportional to the cells produced and the buckets given, never to the plan's width:
 // a plan may span billions of empty cells.
 CounterQueryResult reduce_cells(std::span<const TimedBucket> buckets, const QueryPlan& plan,
-                                FillRange fill, int64_t data_end, size_t max_cells) {
+                                FillRange fill, int64_t data_end, size_t cells_max) {
   const int64_t interval_s = plan.level_interval_s;
   const int64_t width_s = plan.width_s;
   VERIFY(interval_s > 0);
@@ -31,7 +31,7 @@ CounterQueryResult reduce_cells(std::span<const TimedBucket> buckets, const Quer
   VERIFY(fill.start <= fill.end);
   VERIFY(fill.start % interval_s == 0);
   VERIFY(fill.end % interval_s == 0);
-  VERIFY(max_cells > 0);
+  VERIFY(cells_max > 0);
 
   CounterQueryResult result;
   result.plan = plan;
@@ -62,7 +62,7 @@ CounterQueryResult reduce_cells(std::span<const TimedBucket> buckets, const Quer
     const int64_t filled_cell = fill_cell < fill.end ? fill_cell : kNoCell;
     const int64_t cell = std::min(data_cell, filled_cell);
     if (cell == kNoCell) break;
-    if (result.cells.size() == max_cells) {
+    if (result.cells.size() == cells_max) {
       result.truncated = true;
       break;
     }
@@ -98,12 +98,12 @@ CounterQueryResult reduce_cells(std::span<const TimedBucket> buckets, const Quer
 }  // namespace
 
 CounterQueryResult reduce_gauge(std::span<const TimedBucket> buckets, const QueryPlan& plan,
-                                size_t max_cells) {
-  return reduce_cells(buckets, plan, FillRange{plan.start, plan.start}, plan.end, max_cells);
+                                size_t cells_max) {
+  return reduce_cells(buckets, plan, FillRange{plan.start, plan.start}, plan.end, cells_max);
 }
 
 CounterQueryResult reduce_event(std::span<const TimedBucket> buckets, const QueryPlan& plan,
-                                int64_t first_time, int64_t now, size_t max_cells) {
+                                int64_t first_time, int64_t now, size_t cells_max) {
   const int64_t interval_s = plan.level_interval_s;
   VERIFY(interval_s > 0);
   // The end of the bucket containing now, clamped to the plan first so that no clock value can
@@ -120,7 +120,7 @@ CounterQueryResult reduce_event(std::span<const TimedBucket> buckets, const Quer
   } else if (first_time > plan.start) {
     fill_start = floor_div(first_time, interval_s) * interval_s;
   }
-  return reduce_cells(buckets, plan, FillRange{fill_start, data_end}, data_end, max_cells);
+  return reduce_cells(buckets, plan, FillRange{fill_start, data_end}, data_end, cells_max);
 }
 
 }  // namespace ringstat

@@ -33,7 +33,7 @@ struct CounterQueryResult {
 // plan.end) and may include empty ones (count 0), which mean "no data". Cells without data are
 // omitted.
 CounterQueryResult reduce_gauge(std::span<const TimedBucket> buckets, const QueryPlan& plan,
-                                size_t max_cells = kResponseCellsMax);
+                                size_t cells_max = kResponseCellsMax);
 
 // As reduce_gauge, but every level bucket without data from first_time's bucket through the bucket
 // containing now (and inside the plan) counts as {count 1, all 0}, so a cell of k such buckets has
@@ -41,6 +41,6 @@ CounterQueryResult reduce_gauge(std::span<const TimedBucket> buckets, const Quer
 // ends at now without a gap, and no bucket is fabricated in the future.
 CounterQueryResult reduce_event(std::span<const TimedBucket> buckets, const QueryPlan& plan,
                                 int64_t first_time, int64_t now,
-                                size_t max_cells = kResponseCellsMax);
+                                size_t cells_max = kResponseCellsMax);
 
 }  // namespace ringstat

@@ -12,7 +12,7 @@ void query_counter(Shard& shard, std::string_view name, uint64_t hash, const Cou
     return;
   }
   const QueryPlan plan =
-      plan_query(Retention{info->levels}, now, query.start, query.end, query.max_samples);
+      plan_query(Retention{info->levels}, now, query.start, query.end, query.samples_max);
   shard.read_level(name, hash, plan.level, plan.start, plan.end,
                    [plan, now, done = std::move(done)](LevelRead read) {
                      CounterQueryOutcome outcome;

@@ -15,7 +15,7 @@ namespace ringstat {
 struct CounterQuery {
   int64_t start = 0;
   int64_t end = 0;
-  uint64_t max_samples = 0;  // 0 = no limit
+  uint64_t samples_max = 0;  // 0 = no limit
 };
 
 struct CounterQueryOutcome {

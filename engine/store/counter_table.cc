@@ -9,9 +9,9 @@
 
 namespace ringstat {
 
-CounterTable::CounterTable(uint32_t max_counters) : max_counters_(max_counters) {
-  VERIFY(max_counters > 0);
-  const size_t slot_count = std::bit_ceil(size_t{max_counters} * 2);
+CounterTable::CounterTable(uint32_t counters_max) : counters_max_(counters_max) {
+  VERIFY(counters_max > 0);
+  const size_t slot_count = std::bit_ceil(size_t{counters_max} * 2);
   slots_.resize(slot_count);
   mask_ = slot_count - 1;
 }
@@ -35,7 +35,7 @@ uint32_t CounterTable::find(std::string_view name, uint64_t hash) const {
 bool CounterTable::insert(std::string_view name, uint64_t hash, uint32_t id) {
   VERIFY(!name.empty() && name.size() <= 255);
   VERIFY(id != kNotFound);
-  if (size_ >= max_counters_ || arena_.size() + name.size() > kArenaBytesMax) return false;
+  if (size_ >= counters_max_ || arena_.size() + name.size() > kArenaBytesMax) return false;
   VERIFY(find(name, hash) == kNotFound);
   if (names_.size() <= id) names_.resize(size_t{id} + 1);
   VERIFY(!names_[id].live);

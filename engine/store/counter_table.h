@@ -17,8 +17,8 @@ class CounterTable {
   // Names are addressed with 32-bit offsets: 16 M names of 255 bytes at most.
   static constexpr uint64_t kArenaBytesMax = uint64_t{1} << 32;
 
-  // `max_counters` live names at most; the slot array is sized so it never exceeds half full.
-  explicit CounterTable(uint32_t max_counters);
+  // `counters_max` live names at most; the slot array is sized so it never exceeds half full.
+  explicit CounterTable(uint32_t counters_max);
 
   // The hash every layer uses for a normalised name: shard routing takes its high bits, this
   // table its low bits (XXH3, 64-bit).
@@ -43,7 +43,7 @@ class CounterTable {
   std::string_view name(uint32_t id) const;
   bool contains_id(uint32_t id) const;
   uint32_t size() const { return size_; }
-  uint32_t max_counters() const { return max_counters_; }
+  uint32_t counters_max() const { return counters_max_; }
   size_t memory_bytes() const;
 
  private:
@@ -67,7 +67,7 @@ class CounterTable {
   std::vector<char> arena_;
   size_t mask_ = 0;
   uint32_t size_ = 0;
-  uint32_t max_counters_ = 0;
+  uint32_t counters_max_ = 0;
 };
 
 }  // namespace ringstat

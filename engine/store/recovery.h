@@ -56,7 +56,7 @@ class RecoveryTarget {
 class Recovery {
  public:
   // Replay pauses for page flushes unless the staging pool can take one more full WAL block.
-  static constexpr uint32_t kReplayHeadroomEntries = kMaxWalRecordsPerBlock * kMaxRetentionLevels;
+  static constexpr uint32_t kReplayHeadroomEntries = kWalRecordsPerBlockMax * kRetentionLevelsMax;
 
   explicit Recovery(RecoveryTarget& target) : target_(target) {}
   Recovery(const Recovery&) = delete;

@@ -16,16 +16,16 @@ Shard::Shard(const ShardConfig& config, PageStore& store, Clock& clock)
       buffers_(config.io_buffers),
       health_(config.store_full_grace_ticks),
       wal_(config.shard_id, store, buffers_, health_),
-      table_(config.max_counters),
+      table_(config.counters_max),
       staging_(config.staging_entries) {
   VERIFY(!config.retention.levels.empty());
   VERIFY(config.wal_reserved_buffers < config.io_buffers);
   VERIFY(config.checkpoint_wal_blocks * 2 <= config.wal_blocks);
   VERIFY(config.flush_threshold >= 1);
-  flush_jobs_.resize(config.max_flush_jobs);
-  for (uint32_t i = config.max_flush_jobs; i > 0; --i) free_flush_jobs_.push_back(i - 1);
-  query_jobs_.resize(config.max_query_jobs);
-  for (uint32_t i = config.max_query_jobs; i > 0; --i) free_query_jobs_.push_back(i - 1);
+  flush_jobs_.resize(config.flush_jobs_max);
+  for (uint32_t i = config.flush_jobs_max; i > 0; --i) free_flush_jobs_.push_back(i - 1);
+  query_jobs_.resize(config.query_jobs_max);
+  for (uint32_t i = config.query_jobs_max; i > 0; --i) free_query_jobs_.push_back(i - 1);
   store_.set_completion_sink(this);
 }
 

@@ -138,10 +138,10 @@ class Shard final : public IoCompletionSink, private CheckpointSource, private R
                           uint8_t retention_slot, uint32_t id);
   void apply_gauge(uint32_t id, int64_t time, const Bucket& bucket);
   void apply_gauge_found(uint32_t id, int64_t time, const Bucket& bucket,
-                         const uint32_t (&found)[kMaxRetentionLevels]);
+                         const uint32_t (&found)[kRetentionLevelsMax]);
   // Each level's staged entry for the bucket holding `time`, or kNoEntry (none yet, or the level
   // does not keep that time).
-  void find_gauge_entries(uint32_t id, int64_t time, uint32_t (&found)[kMaxRetentionLevels]) const;
+  void find_gauge_entries(uint32_t id, int64_t time, uint32_t (&found)[kRetentionLevelsMax]) const;
   uint32_t find_staged_entry(uint32_t id, size_t level_index, int64_t index) const;
   StagedEntry& new_staged_entry(uint32_t id, size_t level_index, int64_t index, bool raw);
   static bool event_sum_fits(const Retention& retention, double raw_sum);

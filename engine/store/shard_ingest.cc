@@ -64,7 +64,7 @@ std::optional<RejectReason> Shard::add_sample(std::string_view name, uint64_t ha
   // Far-future samples of either kind are refused: their buckets could not close for a long
   // time, and staging must always be relievable by writing what it holds (Invariant 11).
   if (sample_time > now + config_.future_limit_s) return reject(RejectReason::kFromFuture);
-  uint32_t found[kMaxRetentionLevels];
+  uint32_t found[kRetentionLevelsMax];
   if (effective_kind == CounterKind::kGauge) {
     const RetentionLevel& coarsest = retention.levels.back();
     if (sample_time < now - static_cast<int64_t>(coarsest.retention_s)) {
@@ -96,7 +96,7 @@ std::optional<RejectReason> Shard::add_sample(std::string_view name, uint64_t ha
     if (!event_sum_fits(retention, raw_sum + bucket.sum)) return reject(RejectReason::kOverflow);
   }
   // Room for every level's bucket plus the reserve that event finalisation draws on.
-  const uint32_t reserve = staging_.capacity() / 16 + kMaxRetentionLevels;
+  const uint32_t reserve = staging_.capacity() / 16 + kRetentionLevelsMax;
   if (staging_.used() + reserve >= staging_.capacity()) return reject(RejectReason::kStoreFull);
 
   if (!exists) {
@@ -202,10 +202,10 @@ StagedEntry& Shard::staged_entry_for(uint32_t id, size_t level_index, int64_t in
 }
 
 void Shard::find_gauge_entries(uint32_t id, int64_t time,
-                               uint32_t (&found)[kMaxRetentionLevels]) const {
+                               uint32_t (&found)[kRetentionLevelsMax]) const {
   const int64_t now = clock_.now_s();
   const Counter& counter = counters_[id];
-  for (size_t l = 0; l < kMaxRetentionLevels; ++l) found[l] = kNoEntry;
+  for (size_t l = 0; l < kRetentionLevelsMax; ++l) found[l] = kNoEntry;
   for (size_t l = 0; l < counter.level_count; ++l) {
     const RetentionLevel& rl = retention_level(id, l);
     if (time < now - static_cast<int64_t>(rl.retention_s)) continue;
@@ -224,13 +224,13 @@ bool Shard::event_sum_fits(const Retention& retention, double raw_sum) {
 }
 
 void Shard::apply_gauge(uint32_t id, int64_t time, const Bucket& bucket) {
-  uint32_t found[kMaxRetentionLevels];
+  uint32_t found[kRetentionLevelsMax];
   find_gauge_entries(id, time, found);
   apply_gauge_found(id, time, bucket, found);
 }
 
 void Shard::apply_gauge_found(uint32_t id, int64_t time, const Bucket& bucket,
-                              const uint32_t (&found)[kMaxRetentionLevels]) {
+                              const uint32_t (&found)[kRetentionLevelsMax]) {
   Counter& counter = counters_[id];
   const int64_t now = clock_.now_s();
   counter.first_time = std::min(counter.first_time, time);

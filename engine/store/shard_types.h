@@ -19,15 +19,15 @@ namespace ringstat {
 struct ShardConfig {
   uint32_t shard_id = 0;
   Retention retention;                       // levels of counters created from now on
-  uint32_t max_counters = 1 << 16;           // live counters in this shard
+  uint32_t counters_max = 1 << 16;           // live counters in this shard
   uint64_t wal_blocks = 1 << 14;             // circular log size for a new store (64 MiB)
   uint64_t checkpoint_wal_blocks = 1 << 12;  // checkpoint once this much log has accumulated
   uint32_t staging_entries = 1 << 18;        // staged buckets, 56 bytes each
   uint32_t flush_threshold = 24;       // staged final buckets of a level that start a page write
   uint32_t io_buffers = 512;           // 4 KiB I/O buffers
   uint32_t wal_reserved_buffers = 64;  // buffers page flushes and queries never take
-  uint32_t max_flush_jobs = 64;        // page writes in flight
-  uint32_t max_query_jobs = 64;        // queries reading pages at once
+  uint32_t flush_jobs_max = 64;        // page writes in flight
+  uint32_t query_jobs_max = 64;        // queries reading pages at once
   // Reads waiting for a query job; beyond this a read is answered kBusy at once, so a burst of
   // queries cannot grow a shard's memory without bound.
   uint32_t pending_reads_max = 4096;

@@ -289,9 +289,9 @@ void AdminSession::run_faketime(std::string_view arguments) {
   const char* const end = arguments.data() + arguments.size();
   const auto parsed = std::from_chars(arguments.data(), end, time_s);
   if (arguments.empty() || parsed.ec != std::errc() || parsed.ptr != end || time_s <= 0 ||
-      time_s > kMaxQueryTime_s) {
+      time_s > kQueryTime_s_max) {
     return append_reply(reply_line("huh? faketime needs one unix time in seconds, 1.." +
-                                   std::to_string(kMaxQueryTime_s)));
+                                   std::to_string(kQueryTime_s_max)));
   }
   service_.set_fake_time(time_s);
   append_reply(ok_line());

@@ -26,10 +26,10 @@ struct DaemonConfig {
   int64_t fake_time = 0;  // 0: the real clock
   DirectIoMode direct_io = DirectIoMode::kAuto;
   uint32_t new_store_shards = 16;
-  uint32_t max_counters = 1'000'000;
+  uint32_t counters_max = 1'000'000;
   uint32_t staging_mb = 1024;
   uint32_t wal_mb = 64;
-  uint32_t max_connections_per_reactor = 16384;
+  uint32_t connections_per_reactor_max = 16384;
   // Bounds on what a client may hold without progress (docs/architecture.md, "Hostile input").
   // An HTTP request, head and body, must arrive within http_request_timeout_ms of its first byte
   // (of the connection, for the first request); a kept-alive HTTP connection may idle

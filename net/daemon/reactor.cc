@@ -42,7 +42,7 @@ ShardConfig shard_config(const DaemonConfig& config, uint32_t shard, uint32_t sh
   result.shard_id = shard;
   result.retention = config.retention;
   // Hashing spreads counters evenly; a quarter more room absorbs the unevenness.
-  result.max_counters = std::max<uint32_t>(1024, config.max_counters / shard_count * 5 / 4);
+  result.counters_max = std::max<uint32_t>(1024, config.counters_max / shard_count * 5 / 4);
   const uint64_t staging_bytes = uint64_t{config.staging_mb} << 20;
   result.staging_entries = static_cast<uint32_t>(
       std::max<uint64_t>(20000, staging_bytes / shard_count / sizeof(StagedEntry)));
@@ -69,7 +69,7 @@ Reactor::Reactor(Server& server, uint32_t index)
   task_overflow_.resize(reactors);
   doorbell_.assign(reactors, false);
   local_slot_of_shard_.assign(server.layout().shard_count, -1);
-  connections_.resize(server.config().max_connections_per_reactor);
+  connections_.resize(server.config().connections_per_reactor_max);
   for (uint32_t slot = static_cast<uint32_t>(connections_.size()); slot > 0; --slot) {
     free_connections_.push_back(slot - 1);
   }

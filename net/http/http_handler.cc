@@ -230,7 +230,7 @@ void HttpHandler::post_query(const HttpRequest& request, std::function<void(Http
   }
   const int64_t now = service_.now();
   Result<PostQueryParams> params =
-      resolve_post_query(body.value().start, body.value().stop, body.value().max_samples, now);
+      resolve_post_query(body.value().start, body.value().stop, body.value().samples_max, now);
   if (!params) {
     done(error_response(HttpStatus::kBadRequest, params.error()));
     return;
@@ -255,7 +255,7 @@ void HttpHandler::pump_post(const std::shared_ptr<PostJob>& job) {
   // the stack stays flat however many keys answer at once.
   if (job->pumping) return;
   job->pumping = true;
-  const CounterQuery query{job->params.range.start, job->params.range.end, job->params.max_samples};
+  const CounterQuery query{job->params.range.start, job->params.range.end, job->params.samples_max};
   while (job->next_key < job->keys.size() && job->in_flight < kPostQueriesInFlightMax) {
     const size_t i = job->next_key++;
     std::array<char, kNameBytesMax> buffer;
@@ -289,7 +289,7 @@ void HttpHandler::finish_post(PostJob& job) {
   }
   const QueryPlan fallback =
       plan_query(service_.default_retention(), job.now, job.params.range.start,
-                 job.params.range.end, job.params.max_samples);
+                 job.params.range.end, job.params.samples_max);
   std::string body;
   render_multi_query_json(entries, fallback, job.body.compact, body);
   job.done(ok_response(kJsonContentType, std::move(body)));

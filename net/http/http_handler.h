@@ -19,7 +19,7 @@ namespace ringstat {
 // Longest requested counter name quoted back in a 404.
 inline constexpr size_t kEchoedNameBytesMax = 300;
 // Counter queries one POST /* keeps in flight; the rest wait for them. A shard serves a bounded
-// number of queries at once (ShardConfig::max_query_jobs), so one request must not take them all.
+// number of queries at once (ShardConfig::query_jobs_max), so one request must not take them all.
 inline constexpr size_t kPostQueriesInFlightMax = 16;
 
 class HttpHandler {

@@ -138,7 +138,7 @@ class PostBodySax {
     if (!top_is_object_ || !keys_valid_) return Error{std::string(kMissingKeysMessage)};
     if (too_many_keys_) return Error{"Too many keys: more than " + std::to_string(kPostKeysMax)};
     const std::pair<const NumberMember*, std::string_view> numbers[] = {
-        {&start_, "start"}, {&stop_, "stop"}, {&max_samples_, "maxSamples"}};
+        {&start_, "start"}, {&stop_, "stop"}, {&samples_max_, "maxSamples"}};
     for (const auto& [number, name] : numbers) {
       if (number->state == NumberMember::State::kNotInteger) {
         return Error{"Invalid '" + std::string(name) +
@@ -155,7 +155,7 @@ class PostBodySax {
     };
     body_.start = value_of(start_);
     body_.stop = value_of(stop_);
-    body_.max_samples = value_of(max_samples_);
+    body_.samples_max = value_of(samples_max_);
     body_.compact = compact_;
     return std::move(body_);
   }
@@ -181,7 +181,7 @@ class PostBodySax {
           set_number(stop_);
           break;
         case Member::kSamplesMax:
-          set_number(max_samples_);
+          set_number(samples_max_);
           break;
         case Member::kCompact:
           compact_ = false;
@@ -209,7 +209,7 @@ class PostBodySax {
           stop_.state = NumberMember::State::kNotInteger;
           break;
         case Member::kSamplesMax:
-          max_samples_.state = NumberMember::State::kNotInteger;
+          samples_max_.state = NumberMember::State::kNotInteger;
           break;
         case Member::kCompact:
           compact_valid_ = false;
@@ -230,7 +230,7 @@ class PostBodySax {
   bool too_many_keys_ = false;
   NumberMember start_;
   NumberMember stop_;
-  NumberMember max_samples_;
+  NumberMember samples_max_;
   bool compact_ = false;
   bool compact_valid_ = true;
   std::string syntax_error_;

@@ -23,7 +23,7 @@ struct PostBody {
   std::vector<std::string> keys;  // as sent, repeats kept (the renderer answers each once)
   std::optional<int64_t> start;
   std::optional<int64_t> stop;
-  std::optional<int64_t> max_samples;
+  std::optional<int64_t> samples_max;
   bool compact = false;
 };
 

@@ -199,8 +199,8 @@ Result<std::unique_ptr<Ring>> Ring::create(const RingOptions& options) {
                  ": ringstat needs Linux 6.1 or newer"};
   }
 
-  if (options.max_io_workers > 0) {
-    unsigned workers[2] = {options.max_io_workers, options.max_io_workers};
+  if (options.io_workers_max > 0) {
+    unsigned workers[2] = {options.io_workers_max, options.io_workers_max};
     (void)io_uring_register_iowq_max_workers(&ring->ring_, workers);  // best effort
   }
   Status tables = ring->set_up_tables(options);

@@ -42,7 +42,7 @@ struct RingOptions {
   unsigned buffer_slots = 64;  // sparse fixed-buffer table for install_buffer() (0: none)
   // Cap on io-wq threads per kind (bounded: regular-file work, unbounded: the rest), so a burst of
   // punted file operations cannot spawn hundreds of kernel workers. 0 keeps the kernel default.
-  unsigned max_io_workers = 16;
+  unsigned io_workers_max = 16;
   RingMode preferred_mode = RingMode::kDeferTaskrun;  // where the fallback ladder starts
   // Tests only: ORed into the first setup attempt, so an unknown bit makes it fail with EINVAL
   // and the fallback runs.

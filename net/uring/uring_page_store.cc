@@ -64,20 +64,20 @@ std::string direct_io_problem(int fd) {
 }
 
 UringPageStore::UringPageStore(Ring& ring, std::string directory, uint16_t store_index,
-                               uint32_t max_in_flight)
+                               uint32_t in_flight_max)
     : ring_(ring),
       directory_(std::move(directory)),
       store_index_(store_index),
-      slots_(max_in_flight) {
-  free_slots_.reserve(max_in_flight);
-  for (uint32_t i = max_in_flight; i > 0; --i) free_slots_.push_back(i - 1);
+      slots_(in_flight_max) {
+  free_slots_.reserve(in_flight_max);
+  for (uint32_t i = in_flight_max; i > 0; --i) free_slots_.push_back(i - 1);
 }
 
 Result<std::unique_ptr<UringPageStore>> UringPageStore::open(Ring& ring, std::string directory,
                                                              DirectIoMode mode,
                                                              uint16_t store_index,
-                                                             uint32_t max_in_flight) {
-  VERIFY(max_in_flight > 0 && max_in_flight - 1 <= kIoSlotMax);
+                                                             uint32_t in_flight_max) {
+  VERIFY(in_flight_max > 0 && in_flight_max - 1 <= kIoSlotMax);
   bool created_directory = false;
   if (::mkdir(directory.c_str(), kDirectoryMode) == 0) {
     created_directory = true;
@@ -85,7 +85,7 @@ Result<std::unique_ptr<UringPageStore>> UringPageStore::open(Ring& ring, std::st
     return Error{"store " + directory + ": cannot create the directory: " + errno_message(errno)};
   }
   std::unique_ptr<UringPageStore> store(
-      new UringPageStore(ring, std::move(directory), store_index, max_in_flight));
+      new UringPageStore(ring, std::move(directory), store_index, in_flight_max));
   const std::string& dir = store->directory_;
   auto path_of = [&](size_t i) {
     return dir + "/" + std::string(store_file_name(static_cast<StoreFile>(i)));

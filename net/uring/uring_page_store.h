@@ -54,7 +54,7 @@ class UringPageStore final : public PageStore {
   // kOff: buffered.
   static Result<std::unique_ptr<UringPageStore>> open(Ring& ring, std::string directory,
                                                       DirectIoMode mode, uint16_t store_index,
-                                                      uint32_t max_in_flight = kDefaultMaxInFlight);
+                                                      uint32_t in_flight_max = kDefaultMaxInFlight);
   ~UringPageStore() override;  // nothing may be in flight
   UringPageStore(const UringPageStore&) = delete;
   UringPageStore& operator=(const UringPageStore&) = delete;
@@ -109,7 +109,7 @@ class UringPageStore final : public PageStore {
     uint64_t blocks = 0;
   };
 
-  UringPageStore(Ring& ring, std::string directory, uint16_t store_index, uint32_t max_in_flight);
+  UringPageStore(Ring& ring, std::string directory, uint16_t store_index, uint32_t in_flight_max);
   void submit(const Request& request);
   void issue(uint32_t slot_index);
   void set_file(io_uring_sqe* sqe, const File& file) const;

@@ -45,7 +45,7 @@ std::string url_encode(std::string_view text) {
 }
 
 HttpClient::HttpClient(TcpEndpoint endpoint, HttpClientOptions options)
-    : endpoint_(std::move(endpoint)), options_(options), parser_(options.max_body_bytes) {}
+    : endpoint_(std::move(endpoint)), options_(options), parser_(options.body_bytes_max) {}
 
 Result<HttpReply> HttpClient::get(std::string_view path) {
   std::string request = format_http_request("GET", path, endpoint_, {}, {});

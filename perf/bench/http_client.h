@@ -18,7 +18,7 @@ struct HttpClientOptions {
   int connect_timeout_ms = kDefaultConnectTimeout_ms;
   // The longest wait for the server to accept or send a byte during one request.
   int io_timeout_ms = kDefaultIoTimeout_ms;
-  size_t max_body_bytes = kDefaultMaxReplyBodyBytes;
+  size_t body_bytes_max = kDefaultMaxReplyBodyBytes;
 };
 
 struct HttpClientStats {

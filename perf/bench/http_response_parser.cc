@@ -76,8 +76,8 @@ bool HttpResponseParser::line_phase() const {
 }
 
 void HttpResponseParser::append_body(std::string_view bytes) {
-  if (reply_.body.size() + bytes.size() > max_body_bytes_) {
-    fail("response body over " + std::to_string(max_body_bytes_) + " bytes");
+  if (reply_.body.size() + bytes.size() > body_bytes_max_) {
+    fail("response body over " + std::to_string(body_bytes_max_) + " bytes");
     return;
   }
   reply_.body.append(bytes);
@@ -249,8 +249,8 @@ void HttpResponseParser::on_headers_end() {
     return;
   }
   if (content_length && !other_coding) {
-    if (*content_length > max_body_bytes_) {
-      fail("response body over " + std::to_string(max_body_bytes_) + " bytes");
+    if (*content_length > body_bytes_max_) {
+      fail("response body over " + std::to_string(body_bytes_max_) + " bytes");
       return;
     }
     reply_.body.reserve(static_cast<size_t>(*content_length));
@@ -279,8 +279,8 @@ void HttpResponseParser::on_chunk_size_line(std::string_view line) {
     phase_ = Phase::kTrailers;
     return;
   }
-  if (size > max_body_bytes_ - reply_.body.size()) {
-    fail("response body over " + std::to_string(max_body_bytes_) + " bytes");
+  if (size > body_bytes_max_ - reply_.body.size()) {
+    fail("response body over " + std::to_string(body_bytes_max_) + " bytes");
     return;
   }
   // Chunk sizes count against the head limit only for their lines, not their data.

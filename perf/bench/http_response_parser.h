@@ -36,8 +36,8 @@ class HttpResponseParser {
  public:
   enum class State : uint8_t { kNeedMore, kDone, kError };
 
-  explicit HttpResponseParser(size_t max_body_bytes = kDefaultMaxReplyBodyBytes)
-      : max_body_bytes_(max_body_bytes) {}
+  explicit HttpResponseParser(size_t body_bytes_max = kDefaultMaxReplyBodyBytes)
+      : body_bytes_max_(body_bytes_max) {}
 
   // Starts a new response. `head_request`: the response has no body whatever its headers say.
   void reset(bool head_request = false);
@@ -79,7 +79,7 @@ class HttpResponseParser {
   bool line_phase() const;
   void append_body(std::string_view bytes);
 
-  size_t max_body_bytes_;
+  size_t body_bytes_max_;
   bool head_request_ = false;
   bool started_ = false;
   State state_ = State::kNeedMore;

@@ -138,7 +138,7 @@ void IngestLoad::start_phase(bool warmup) {
     Sender& s = *owned_sender;
     VERIFY(s.fd >= 0);
     const uint64_t owned = s.formatter.owned();
-    const uint64_t round_limit = uint64_t{config_.max_rounds} * owned;
+    const uint64_t round_limit = uint64_t{config_.rounds_max} * owned;
     s.stop_line = warmup ? std::min(owned, round_limit) : round_limit;
     s.phase_start_lines = s.lines_sent.load(std::memory_order_relaxed);
     // The first batch of the phase is formatted here, off the clock.

@@ -45,7 +45,7 @@ struct IngestConfig {
   std::vector<int> cpus;  // sender c runs on cpus[c % size]; empty: not pinned
   // With explicit timestamps, no connection sends rounds at or past this (they would lie in the
   // server's future); reaching it ends that sender early and is reported.
-  uint32_t max_rounds = UINT32_MAX;
+  uint32_t rounds_max = UINT32_MAX;
 };
 
 struct IngestProgress {

@@ -139,14 +139,14 @@ struct SharedProgress {
 
 // One worker: takes batches until none are left or another worker failed.
 void run_worker(HttpClient& http, uint32_t counters, size_t batch_keys, TimeRange range,
-                int64_t max_samples, std::span<StoredTotals> totals, SharedProgress& progress) {
+                int64_t samples_max, std::span<StoredTotals> totals, SharedProgress& progress) {
   size_t batches = (counters + batch_keys - 1) / batch_keys;
   while (!progress.failed) {
     size_t batch = progress.next_batch.fetch_add(1);
     if (batch >= batches) return;
     auto first = static_cast<uint32_t>(batch * batch_keys);
     auto count = static_cast<uint32_t>(std::min<size_t>(batch_keys, counters - first));
-    std::string body = loss_query_body(first, count, range, max_samples);
+    std::string body = loss_query_body(first, count, range, samples_max);
     Result<HttpReply> reply = http.post("/*", body, "application/json");
     if (!reply.ok()) {
       progress.fail("POST /* for counters " + std::to_string(first) + ".." +
@@ -175,7 +175,7 @@ void run_worker(HttpClient& http, uint32_t counters, size_t batch_keys, TimeRang
 TimeRange loss_query_range(const WorkloadPlan& plan, const SentLedger& ledger,
                            const LossCheckOptions& options) {
   if (plan.explicit_timestamps) {
-    return {plan.t0, plan.t0 + kRoundStep_s * static_cast<int64_t>(ledger.max_rounds())};
+    return {plan.t0, plan.t0 + kRoundStep_s * static_cast<int64_t>(ledger.rounds_max())};
   }
   int64_t start = std::max<int64_t>(0, options.wall_start_s - kWallClockMargin_s);
   int64_t stop = std::max(start, options.wall_end_s + kWallClockMargin_s);
@@ -202,7 +202,7 @@ std::optional<uint32_t> parse_counter_index(std::string_view name) {
   return *host * 1000 + *member;
 }
 
-std::string loss_query_body(uint32_t first, uint32_t count, TimeRange range, int64_t max_samples) {
+std::string loss_query_body(uint32_t first, uint32_t count, TimeRange range, int64_t samples_max) {
   std::string body;
   body.reserve(96 + static_cast<size_t>(count) * (kCounterNameBytes + 3));
   body += "{\"keys\":[";
@@ -214,7 +214,7 @@ std::string loss_query_body(uint32_t first, uint32_t count, TimeRange range, int
   }
   body += "],\"start\":" + std::to_string(range.start_s) +
           ",\"stop\":" + std::to_string(range.stop_s) +
-          ",\"maxSamples\":" + std::to_string(max_samples) + ",\"compact\":true}";
+          ",\"maxSamples\":" + std::to_string(samples_max) + ",\"compact\":true}";
   return body;
 }
 
@@ -286,11 +286,11 @@ Result<LossReport> check_ringstat_loss(AdminClient& admin, HttpClient& http,
     extra_clients.push_back(std::make_unique<HttpClient>(http.endpoint(), http.options()));
     HttpClient* worker_client = extra_clients.back().get();
     workers.emplace_back([&, worker_client] {
-      run_worker(*worker_client, plan.counters, options.batch_keys, range, options.max_samples,
+      run_worker(*worker_client, plan.counters, options.batch_keys, range, options.samples_max,
                  totals, progress);
     });
   }
-  run_worker(http, plan.counters, options.batch_keys, range, options.max_samples, totals, progress);
+  run_worker(http, plan.counters, options.batch_keys, range, options.samples_max, totals, progress);
   for (std::thread& worker : workers) worker.join();
   report.query_s = seconds_since(query_started);
   report.requests = progress.requests;

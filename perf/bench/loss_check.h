@@ -39,7 +39,7 @@ struct LossCheckOptions {
   int64_t wall_end_s = 0;
   // `maxSamples` of each request: 0 returns every 10 s bucket. 1 asks the server to merge each
   // counter into one cell, far less JSON, but then the check also trusts the merge.
-  int64_t max_samples = 0;
+  int64_t samples_max = 0;
   bool flush = true;  // send `flush` on the admin port first
 };
 
@@ -77,7 +77,7 @@ Result<LossReport> check_ringstat_loss(AdminClient& admin, HttpClient& http,
 
 // The pieces, exposed for tests.
 
-// The range that covers every sent sample: [t0, t0 + 10 * max_rounds) with explicit timestamps,
+// The range that covers every sent sample: [t0, t0 + 10 * rounds_max) with explicit timestamps,
 // else the wall-clock window widened by kWallClockMargin_s (never below 0).
 struct TimeRange {
   int64_t start_s = 0;
@@ -91,7 +91,7 @@ std::optional<uint32_t> parse_counter_index(std::string_view name);
 
 // `{"keys":[names of counters first .. first+count-1],"start":S,"stop":E,"maxSamples":M,
 // "compact":true}`.
-std::string loss_query_body(uint32_t first, uint32_t count, TimeRange range, int64_t max_samples);
+std::string loss_query_body(uint32_t first, uint32_t count, TimeRange range, int64_t samples_max);
 
 struct StoredTotals {
   uint64_t count = 0;

@@ -87,8 +87,8 @@ std::optional<std::string> build_options(const RawIngestFlags& raw, IngestRunOpt
   const int64_t now_s = static_cast<int64_t>(std::time(nullptr));
   config.plan.t0 = raw.t0.value_or(default_t0(now_s));
   if (config.plan.explicit_timestamps) {
-    config.max_rounds = rounds_until(config.plan.t0, now_s);
-    if (config.max_rounds == 0) return "--t0 lies in the future";
+    config.rounds_max = rounds_until(config.plan.t0, now_s);
+    if (config.rounds_max == 0) return "--t0 lies in the future";
   }
   if (!raw.cpus.empty()) {
     const std::optional<std::vector<int>> cpus = parse_cpu_list(raw.cpus);

@@ -108,7 +108,7 @@ uint64_t SentLedger::total_samples() const {
   return total;
 }
 
-uint32_t SentLedger::max_rounds() const {
+uint32_t SentLedger::rounds_max() const {
   return rounds.empty() ? 0 : *std::max_element(rounds.begin(), rounds.end());
 }
 

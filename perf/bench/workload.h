@@ -65,7 +65,7 @@ struct SentLedger {
   uint64_t expected_sum(uint32_t i) const;
   uint64_t total_samples() const;
   // The highest round count of any counter (0 when nothing was sent).
-  uint32_t max_rounds() const;
+  uint32_t rounds_max() const;
 };
 
 // Connection c of C owns the counters i with i % C == c and sends them round by round, in
