@@ -22,8 +22,11 @@ int main(int argc, char** argv) {
   shard.start();
   store.deliver_all();
   auto add = [&](const std::string& name, double value, int64_t time, CounterKind kind) {
-    if (shard.add_sample(name, CounterTable::hash_name(name), kind, time, Bucket::of_value(value),
-                         false)) {
+    if (shard.add_sample({.name = name,
+                          .hash = CounterTable::hash_name(name),
+                          .time = time,
+                          .bucket = Bucket::of_value(value),
+                          .kind = kind})) {
       std::fprintf(stderr, "rejected %s\n", name.c_str());
     }
   };

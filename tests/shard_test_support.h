@@ -59,14 +59,20 @@ class ShardHarness {
   std::optional<RejectReason> add(const std::string& name, double value,
                                   std::optional<int64_t> time = std::nullopt,
                                   CounterKind kind = CounterKind::kGauge) {
-    auto result = shard_->add_sample(name, CounterTable::hash_name(name), kind, time,
-                                     Bucket::of_value(value), false);
+    auto result = shard_->add_sample({.name = name,
+                                      .hash = CounterTable::hash_name(name),
+                                      .time = time,
+                                      .bucket = Bucket::of_value(value),
+                                      .kind = kind});
     store_.deliver_all();
     return result;
   }
   std::optional<RejectReason> add_bucket(const std::string& name, int64_t time, const Bucket& b) {
-    auto result =
-        shard_->add_sample(name, CounterTable::hash_name(name), CounterKind::kGauge, time, b, true);
+    auto result = shard_->add_sample({.name = name,
+                                      .hash = CounterTable::hash_name(name),
+                                      .time = time,
+                                      .bucket = b,
+                                      .aggregated = true});
     store_.deliver_all();
     return result;
   }

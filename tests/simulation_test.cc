@@ -237,9 +237,12 @@ class Simulation {
         sample.aggregated = true;
       }
       const std::string& name = model_.names[counter];
-      const auto rejected =
-          shard_->add_sample(name, CounterTable::hash_name(name), model_.kinds[counter], time,
-                             sample.bucket, sample.aggregated);
+      const auto rejected = shard_->add_sample({.name = name,
+                                                .hash = CounterTable::hash_name(name),
+                                                .time = time,
+                                                .bucket = sample.bucket,
+                                                .kind = model_.kinds[counter],
+                                                .aggregated = sample.aggregated});
       if (!rejected) accepted_.push_back(sample);
     }
     if (random_() % 3 == 0) shard_->tick();

@@ -510,9 +510,10 @@ TEST_CASE("a shard on the io_uring store keeps every bucket across a stop and a 
     for (int64_t i = 0; i < kSamples; ++i) {
       for (size_t n = 0; n < names.size(); ++n) {
         const double value = static_cast<double>(i * 3 + static_cast<int64_t>(n));
-        const auto rejected =
-            shard.add_sample(names[n], CounterTable::hash_name(names[n]), CounterKind::kGauge,
-                             testing::kTestNow + 10 * i, Bucket::of_value(value), false);
+        const auto rejected = shard.add_sample({.name = names[n],
+                                                .hash = CounterTable::hash_name(names[n]),
+                                                .time = testing::kTestNow + 10 * i,
+                                                .bucket = Bucket::of_value(value)});
         REQUIRE_FALSE(rejected.has_value());
       }
       if (i % 50 == 49) loop.pass(0us);

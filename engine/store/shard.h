@@ -45,11 +45,10 @@ class Shard final : public IoCompletionSink, private CheckpointSource, private R
   bool ready() const { return phase_ == Phase::kReady; }
   const std::string& start_error() const { return start_error_; }
 
-  // Ingest one sample for one normalised, valid name. `time` empty means now. The sample is in
-  // the WAL and visible to queries when this returns without a reason.
-  std::optional<RejectReason> add_sample(std::string_view name, uint64_t hash, CounterKind kind,
-                                         std::optional<int64_t> time, const Bucket& bucket,
-                                         bool aggregated);
+  // Ingest one sample for one normalised, valid name (its hash from CounterTable::hash_name).
+  // An empty time means now. The sample is in the WAL and visible to queries when this returns
+  // without a reason.
+  std::optional<RejectReason> add_sample(const IngestSample& sample);
   // add_sample for each sample in order, walking the batch in passes that prefetch each step of
   // the lookup (slot, name, counter, level states, staged buckets) for all samples first, so
   // the cache misses of a batch overlap instead of queueing. reasons[i] is set for rejections.

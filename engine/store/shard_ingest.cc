@@ -42,9 +42,13 @@ uint32_t Shard::create_counter(std::string_view name, uint64_t hash, CounterKind
   return id;
 }
 
-std::optional<RejectReason> Shard::add_sample(std::string_view name, uint64_t hash,
-                                              CounterKind kind, std::optional<int64_t> time,
-                                              const Bucket& bucket, bool aggregated) {
+std::optional<RejectReason> Shard::add_sample(const IngestSample& sample) {
+  const std::string_view name = sample.name;
+  const uint64_t hash = sample.hash;
+  const CounterKind kind = sample.kind;
+  const std::optional<int64_t> time = sample.time;
+  const Bucket& bucket = sample.bucket;
+  const bool aggregated = sample.aggregated;
   VERIFY(phase_ == Phase::kReady);
   VERIFY(bucket.count >= 1);
   const int64_t now = clock_.now_s();
@@ -167,8 +171,7 @@ size_t Shard::add_batch(std::span<const IngestSample> samples,
     }
     if (step >= kStages * kDistance) {
       const size_t i = step - kStages * kDistance;
-      const IngestSample& s = samples[i];
-      reasons[i] = add_sample(s.name, s.hash, s.kind, s.time, s.bucket, s.aggregated);
+      reasons[i] = add_sample(samples[i]);
       if (!reasons[i]) ++accepted;
     }
   }
