@@ -145,6 +145,8 @@ class Shard final : public IoCompletionSink, private CheckpointSource, private R
   StagedEntry& new_staged_entry(uint32_t id, size_t level_index, int64_t index, bool raw);
   static bool event_sum_fits(const Retention& retention, double raw_sum);
   void apply_event_raw(uint32_t id, int64_t time, double value);
+  // apply_event_raw with the finest level's staged entry already looked up (kNoEntry: none yet).
+  void apply_event_raw_found(uint32_t id, int64_t time, double value, uint32_t found);
   StagedEntry& staged_entry_for(uint32_t id, size_t level, int64_t index, bool raw);
   void finalize_events(int64_t now);
   bool finalize_counter_events(uint32_t id, int64_t now);

@@ -43,42 +43,38 @@ uint32_t Shard::create_counter(std::string_view name, uint64_t hash, CounterKind
 }
 
 std::optional<RejectReason> Shard::add_sample(const IngestSample& sample) {
-  const std::string_view name = sample.name;
-  const uint64_t hash = sample.hash;
-  const CounterKind kind = sample.kind;
-  const std::optional<int64_t> time = sample.time;
-  const Bucket& bucket = sample.bucket;
-  const bool aggregated = sample.aggregated;
   VERIFY(phase_ == Phase::kReady);
-  VERIFY(bucket.count >= 1);
+  VERIFY(sample.bucket.count >= 1);
   const int64_t now = clock_.now_s();
-  const int64_t sample_time = time.value_or(now);
+  const int64_t sample_time = sample.time.value_or(now);
   auto reject = [&](RejectReason reason) {
     ++stats_.rejected[static_cast<size_t>(reason)];
     return reason;
   };
 
-  uint32_t id = table_.find(name, hash);
+  uint32_t id = table_.find(sample.name, sample.hash);
   const bool exists = id != CounterTable::kNotFound;
   // A counter's kind is fixed when it is created; later samples follow the counter's kind.
-  const CounterKind effective_kind = exists ? counters_[id].kind : kind;
+  const CounterKind effective_kind = exists ? counters_[id].kind : sample.kind;
   const Retention& retention =
       exists ? retentions_[counters_[id].retention_slot] : retentions_[config_retention_slot_];
 
   // Far-future samples of either kind are refused: their buckets could not close for a long
   // time, and staging must always be relievable by writing what it holds (Invariant 11).
   if (sample_time > now + config_.future_limit_s) return reject(RejectReason::kFromFuture);
-  uint32_t found[kRetentionLevelsMax];
+  uint32_t found[kRetentionLevelsMax];  // gauges: each level's staged entry, reused by the merge
+  uint32_t raw = kNoEntry;              // events: the finest level's raw entry, likewise
   if (effective_kind == CounterKind::kGauge) {
     const RetentionLevel& coarsest = retention.levels.back();
     if (sample_time < now - static_cast<int64_t>(coarsest.retention_s)) {
       return reject(RejectReason::kTooOld);
     }
-    if (!bucket.is_finite()) return reject(RejectReason::kOverflow);
+    if (!sample.bucket.is_finite()) return reject(RejectReason::kOverflow);
     if (exists) {
       find_gauge_entries(id, sample_time, found);
       for (size_t l = 0; l < counters_[id].level_count; ++l) {
-        if (found[l] != kNoEntry && staging_.at(found[l]).bucket.merge_would_overflow(bucket)) {
+        if (found[l] != kNoEntry &&
+            staging_.at(found[l]).bucket.merge_would_overflow(sample.bucket)) {
           return reject(RejectReason::kOverflow);
         }
       }
@@ -95,9 +91,11 @@ std::optional<RejectReason> Shard::add_sample(const IngestSample& sample) {
                : (index + 1) * finest.interval_s + config_.event_grace_s <= now) {
       return reject(RejectReason::kEventTooLate);
     }
-    const uint32_t raw = exists ? find_staged_entry(id, 0, index) : kNoEntry;
+    raw = exists ? find_staged_entry(id, 0, index) : kNoEntry;
     const double raw_sum = raw == kNoEntry ? 0.0 : staging_.at(raw).bucket.sum;
-    if (!event_sum_fits(retention, raw_sum + bucket.sum)) return reject(RejectReason::kOverflow);
+    if (!event_sum_fits(retention, raw_sum + sample.bucket.sum)) {
+      return reject(RejectReason::kOverflow);
+    }
   }
   // Room for every level's bucket plus the reserve that event finalisation draws on.
   const uint32_t reserve = staging_.capacity() / 16 + kRetentionLevelsMax;
@@ -105,9 +103,11 @@ std::optional<RejectReason> Shard::add_sample(const IngestSample& sample) {
 
   if (!exists) {
     id = next_counter_id_;
-    const WalCounterCreate create{id, kind, config_retention_slot_, std::string(name)};
+    const WalCounterCreate create{id, sample.kind, config_retention_slot_,
+                                  std::string(sample.name)};
     if (!wal_.append(create)) return reject(RejectReason::kStoreFull);
-    const uint32_t created = create_counter(name, hash, kind, config_retention_slot_, id);
+    const uint32_t created =
+        create_counter(sample.name, sample.hash, sample.kind, config_retention_slot_, id);
     // The table is full: the create record is in the log, but replay finds the same limit.
     if (created == CounterTable::kNotFound) return reject(RejectReason::kStoreFull);
   }
@@ -117,14 +117,14 @@ std::optional<RejectReason> Shard::add_sample(const IngestSample& sample) {
   bool logged = false;
   if (effective_kind == CounterKind::kEvent) {
     // An event line contributes its value (a 7-field line its sum) to the bucket's rate.
-    logged = wal_.append_sample(id, sample_time, bucket.sum);
-    if (logged) apply_event_raw(id, sample_time, bucket.sum);
-  } else if (aggregated) {
-    logged = wal_.append(WalBucketSample{id, sample_time, bucket});
-    if (logged) apply_gauge_found(id, sample_time, bucket, found);
+    logged = wal_.append_sample(id, sample_time, sample.bucket.sum);
+    if (logged) apply_event_raw_found(id, sample_time, sample.bucket.sum, raw);
+  } else if (sample.aggregated) {
+    logged = wal_.append(WalBucketSample{id, sample_time, sample.bucket});
+    if (logged) apply_gauge_found(id, sample_time, sample.bucket, found);
   } else {
-    logged = wal_.append_sample(id, sample_time, bucket.sum);
-    if (logged) apply_gauge_found(id, sample_time, bucket, found);
+    logged = wal_.append_sample(id, sample_time, sample.bucket.sum);
+    if (logged) apply_gauge_found(id, sample_time, sample.bucket, found);
   }
   if (!logged) return reject(RejectReason::kStoreFull);
   ++stats_.samples_accepted;
@@ -251,10 +251,17 @@ void Shard::apply_gauge_found(uint32_t id, int64_t time, const Bucket& bucket,
 }
 
 void Shard::apply_event_raw(uint32_t id, int64_t time, double value) {
+  const int64_t index = floor_div(time, retention_level(id, 0).interval_s);
+  apply_event_raw_found(id, time, value, find_staged_entry(id, 0, index));
+}
+
+void Shard::apply_event_raw_found(uint32_t id, int64_t time, double value, uint32_t found) {
   Counter& counter = counters_[id];
   counter.first_time = std::min(counter.first_time, time);
-  const RetentionLevel& finest = retention_level(id, 0);
-  StagedEntry& entry = staged_entry_for(id, 0, floor_div(time, finest.interval_s), true);
+  StagedEntry& entry =
+      found != kNoEntry
+          ? staging_.at(found)
+          : new_staged_entry(id, 0, floor_div(time, retention_level(id, 0).interval_s), true);
   VERIFY(entry.flags & kStagedEventRaw);
   // The raw entry accumulates the plain sum of the values; count is informational.
   entry.bucket.count += 1;

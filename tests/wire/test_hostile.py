@@ -58,7 +58,7 @@ def closed_by_peer(connection, deadline_s=DEADLINE_S):
 
 class AdminPortTest(DaemonTestCase):
     def test_http_post_to_the_admin_port_runs_nothing(self):
-        self.daemon.send_tcp("hostile.admin.keep 1\n")
+        self.daemon.send_and_wait_read("hostile.admin.keep 1\n")
         self.daemon.flush()
         self.assertEqual(count(self.daemon, "hostile.admin.keep"), 1)
         before = self.daemon.metric("ringstat_admin_rejected_connections_total")
@@ -127,7 +127,7 @@ class HalfCloseTest(DaemonTestCase):
         self.assertEqual(answered, 200)
 
     def test_pipelined_requests_before_a_half_close_are_all_answered(self):
-        self.daemon.send_tcp("hostile.pipelined 3\n")
+        self.daemon.send_and_wait_read("hostile.pipelined 3\n")
         self.daemon.flush()
         request = (b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
                    b"GET /hostile.pipelined?samples=0 HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -203,7 +203,9 @@ class SlowClientTest(unittest.TestCase):
             with socket.create_connection(("127.0.0.1", self.daemon.ports["admin"])) as admin:
                 admin.sendall(b"help\n")
                 self.assertTrue(closed_by_peer(admin))
+            lines = self.daemon.lines_read("stat_tcp") + 1
             idle.sendall(b"hostile.idle.agent 1\n")
+            self.daemon.wait_read("stat_tcp", lines)
         self.daemon.flush()
         self.assertEqual(count(self.daemon, "hostile.idle.agent"), 1)
 
@@ -226,7 +228,7 @@ class DescriptorLimitTest(unittest.TestCase):
         finally:
             for c in idle:
                 c.close()
-        daemon.send_tcp("hostile.fd.after 4\n")
+        daemon.send_and_wait_read("hostile.fd.after 4\n")
         daemon.flush()
         self.assertEqual(count(daemon, "hostile.fd.after"), 1)
         self.assertEqual(daemon.stop(), 0)
@@ -252,7 +254,7 @@ class DescriptorLimitTest(unittest.TestCase):
             wait_for(lambda: metrics_answer(daemon), "/metrics once descriptors are free again")
             self.assertGreater(daemon.metric("ringstat_accept_backoffs_total"), 0)
             self.assertLess(daemon.metric("ringstat_accept_errors_total"), 10000)
-            daemon.send_tcp("hostile.emfile.after 2\n")
+            daemon.send_and_wait_read("hostile.emfile.after 2\n")
             daemon.flush()
             self.assertEqual(count(daemon, "hostile.emfile.after"), 1)
         finally:
