@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "net/daemon/reactor_context.h"
 #include "net/daemon/reactor_state.h"
-#include "net/daemon/server.h"
 #include "net/http/http_handler.h"
 #include "net/process/log.h"
 #include "net/process/sd_notify.h"
@@ -56,20 +56,20 @@ ShardConfig shard_config(const DaemonConfig& config, uint32_t shard, uint32_t sh
 
 }  // namespace
 
-Reactor::Reactor(Server& server, uint32_t index)
-    : server_(server),
+Reactor::Reactor(ReactorContext& context, uint32_t index)
+    : context_(context),
       index_(index),
-      reactor_count_(server.reactor_count()),
+      reactor_count_(context.reactor_count()),
       carry_(kCarryBuffers),
       log_limits_(std::make_unique<ReactorLogLimits>()) {
-  const uint32_t reactors = server.reactor_count();
+  const uint32_t reactors = context.reactor_count();
   outbound_.assign(reactors, nullptr);
   outbound_blocked_.assign(reactors, false);
   spill_.resize(reactors);
   task_overflow_.resize(reactors);
   doorbell_.assign(reactors, false);
-  local_slot_of_shard_.assign(server.layout().shard_count, -1);
-  connections_.resize(server.config().connections_per_reactor_max);
+  local_slot_of_shard_.assign(context.layout().shard_count, -1);
+  connections_.resize(context.config().connections_per_reactor_max);
   for (uint32_t slot = static_cast<uint32_t>(connections_.size()); slot > 0; --slot) {
     free_connections_.push_back(slot - 1);
   }
@@ -84,7 +84,7 @@ int64_t Reactor::wall_ms() const {
 }
 
 void Reactor::refresh_clock() {
-  const int64_t fake = server_.fake_time();
+  const int64_t fake = context_.fake_time();
   clock_.set(fake != 0 ? fake : wall_ms() / 1000);
 }
 
@@ -93,11 +93,13 @@ void Reactor::refresh_clock() {
 bool Reactor::start_ring() {
   Result<std::unique_ptr<Ring>> ring = Ring::create(RingOptions{});
   if (!ring.ok()) {
-    server_.recovered(index_, "reactor " + std::to_string(index_) + ": " + ring.error());
+    context_.lifecycle().recovered(index_,
+                                   "reactor " + std::to_string(index_) + ": " + ring.error());
     return false;
   }
   ring_ = std::move(ring.value());
   ring_fd_ = ring_->fd();
+  context_.set_ring_fd(index_, ring_fd_);  // published before the recovery barrier
   if (!ring_->setup_note().empty()) process_log().info(ring_->setup_note());
   Result<std::unique_ptr<BufferRing>> tcp =
       BufferRing::create(*ring_, kTcpBufferGroup, kTcpBufferCount, kTcpBufferBytes);
@@ -105,8 +107,8 @@ bool Reactor::start_ring() {
       tcp.ok() ? BufferRing::create(*ring_, kUdpBufferGroup, kUdpBufferCount, kUdpBufferBytes)
                : Result<std::unique_ptr<BufferRing>>(Error{tcp.ok() ? "" : tcp.error()});
   if (!tcp.ok() || !udp.ok()) {
-    server_.recovered(index_, "reactor " + std::to_string(index_) + ": " +
-                                  (tcp.ok() ? udp.error() : tcp.error()));
+    context_.lifecycle().recovered(index_, "reactor " + std::to_string(index_) + ": " +
+                                               (tcp.ok() ? udp.error() : tcp.error()));
     return false;
   }
   tcp_buffers_ = std::move(tcp.value());
@@ -114,7 +116,8 @@ bool Reactor::start_ring() {
   Result<std::unique_ptr<BufferRing>> service =
       BufferRing::create(*ring_, kServiceBufferGroup, kServiceBufferCount, kServiceBufferBytes);
   if (!service.ok()) {
-    server_.recovered(index_, "reactor " + std::to_string(index_) + ": " + service.error());
+    context_.lifecycle().recovered(index_,
+                                   "reactor " + std::to_string(index_) + ": " + service.error());
     return false;
   }
   service_buffers_ = std::move(service.value());
@@ -122,17 +125,17 @@ bool Reactor::start_ring() {
 }
 
 bool Reactor::open_shards() {
-  const StoreLayout& layout = server_.layout();
-  const DaemonConfig& config = server_.config();
+  const StoreLayout& layout = context_.layout();
+  const DaemonConfig& config = context_.config();
   for (uint32_t shard = 0; shard < layout.shard_count; ++shard) {
-    if (shard % server_.reactor_count() != index_) continue;
+    if (shard % context_.reactor_count() != index_) continue;
     auto owned = std::make_unique<OwnedShard>();
     owned->shard_index = shard;
     Result<std::unique_ptr<UringPageStore>> store =
         UringPageStore::open(*ring_, layout.shard_directory(shard), config.direct_io,
                              static_cast<uint16_t>(shards_.size()));
     if (!store.ok()) {
-      server_.recovered(index_, store.error());
+      context_.lifecycle().recovered(index_, store.error());
       return false;
     }
     owned->store = std::move(store.value());
@@ -146,7 +149,7 @@ bool Reactor::open_shards() {
   for (auto& owned : shards_) {
     if (Status registered = owned->store->register_buffers(owned->shard->io_buffer_memory());
         !registered.ok()) {
-      server_.recovered(index_, registered.error());
+      context_.lifecycle().recovered(index_, registered.error());
       return false;
     }
   }
@@ -160,7 +163,7 @@ bool Reactor::recover_shards() {
     bool all_ready = true;
     for (auto& owned : shards_) {
       if (!owned->shard->start_error().empty()) {
-        server_.recovered(index_, owned->shard->start_error());
+        context_.lifecycle().recovered(index_, owned->shard->start_error());
         return false;
       }
       all_ready = all_ready && owned->shard->ready();
@@ -174,8 +177,8 @@ bool Reactor::recover_shards() {
 
 void Reactor::run() {
   const bool started = start_ring() && open_shards() && recover_shards() &&
-                       server_.recovered(index_, "") &&
-                       server_.bound(index_, open_listeners() ? "" : bind_error_);
+                       context_.lifecycle().recovered(index_, "") &&
+                       context_.lifecycle().bound(index_, open_listeners() ? "" : bind_error_);
   if (!started) {
     abandon_startup();
     return;
@@ -183,7 +186,7 @@ void Reactor::run() {
   http_handler_ = std::make_unique<HttpHandler>(*this);
   loop();
   teardown();
-  server_.stopped(index_);
+  context_.lifecycle().stopped(index_);
 }
 
 // Start-up failed here or elsewhere: let this reactor's I/O finish, then let go of everything.
@@ -227,7 +230,7 @@ void Reactor::teardown() {
 
 void Reactor::loop() {
   const int64_t now_ms = wall_ms();
-  next_commit_ms_ = now_ms + server_.config().commit_interval_ms;
+  next_commit_ms_ = now_ms + context_.config().commit_interval_ms;
   next_tick_ms_ = now_ms + kTickInterval_ms;
   while (!stopped_) pass();
 }
@@ -252,7 +255,7 @@ void Reactor::pass() {
   service_buffers_->publish();
   rearm_starved_receives();
   send_doorbells();
-  if (index_ == 0 && !stop_broadcast_ && server_.stop_requested()) {
+  if (index_ == 0 && !stop_broadcast_ && context_.stop_requested()) {
     stop_broadcast_ = true;
     for (uint32_t target = 0; target < reactor_count_; ++target) {
       post(target, [](Reactor& reactor) { reactor.begin_shutdown(); });
@@ -295,7 +298,7 @@ void Reactor::dispatch(const io_uring_cqe& cqe) {
 void Reactor::run_timers() {
   const int64_t now_ms = wall_ms();
   if (now_ms >= next_commit_ms_) {
-    next_commit_ms_ = now_ms + server_.config().commit_interval_ms;
+    next_commit_ms_ = now_ms + context_.config().commit_interval_ms;
     commit_all();
   }
   if (now_ms >= next_tick_ms_) {
@@ -317,7 +320,7 @@ void Reactor::send_doorbells() {
     doorbell_[target] = false;
     if (target == index_) continue;  // our own queue is drained by this very loop
     io_uring_sqe* sqe = ring_->get_sqe();
-    io_uring_prep_msg_ring(sqe, server_.reactor(target).ring_fd(), 0,
+    io_uring_prep_msg_ring(sqe, context_.ring_fd(target), 0,
                            make_user_data(IoOwner::kMsgRing, static_cast<uint16_t>(index_), 0), 0);
     io_uring_sqe_set_data64(sqe,
                             make_user_data(IoOwner::kMsgRing, static_cast<uint16_t>(index_), 0));

@@ -2,8 +2,8 @@
 // its shards' file I/O, and its share of queries (docs/architecture.md, section 3). It owns its
 // shards outright (Invariant 2): samples parsed here for another reactor's shard travel through
 // an SPSC queue with one MSG_RING doorbell per batch. Everything in a Reactor is touched only by
-// its own thread, except the inbound queues (consumer side) and ring_fd(), which is immutable once
-// start-up has passed the recovery barrier.
+// its own thread; what it shares with its peers is in its ReactorContext
+// (net/daemon/reactor_context.h).
 #pragma once
 
 #include <array>
@@ -33,7 +33,7 @@
 
 namespace ringstat {
 
-class Server;
+class ReactorContext;
 class AdminSession;
 struct OfflineAgent;
 struct ReactorLogLimits;
@@ -62,7 +62,7 @@ enum class ListenerKind : uint8_t {
 
 class Reactor final : public QueryService, public AdminService {
  public:
-  Reactor(Server& server, uint32_t index);
+  Reactor(ReactorContext& context, uint32_t index);
   ~Reactor() override;
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
@@ -72,7 +72,6 @@ class Reactor final : public QueryService, public AdminService {
   void run();
 
   uint32_t index() const { return index_; }
-  int ring_fd() const { return ring_fd_; }
 
   // Runs `task` on reactor `target`'s thread (this reactor's own included). Call only on this
   // reactor's thread.
@@ -127,7 +126,6 @@ class Reactor final : public QueryService, public AdminService {
                       std::function<void(std::vector<std::string>)> done) override;
 
  private:
-  friend class Server;
   struct OwnedShard;
   struct Listener;
   struct Connection;
@@ -221,7 +219,7 @@ class Reactor final : public QueryService, public AdminService {
   // reactor_store_health.cc: store failures logged once per episode and rate-limited.
   void report_store_health();
 
-  Server& server_;
+  ReactorContext& context_;
   const uint32_t index_;
   const uint32_t reactor_count_;
   int ring_fd_ = -1;

@@ -9,8 +9,8 @@
 #include "engine/ingest/graphite_line.h"
 #include "engine/ingest/istatd_line.h"
 #include "net/daemon/reactor.h"
+#include "net/daemon/reactor_context.h"
 #include "net/daemon/reactor_state.h"
-#include "net/daemon/server.h"
 
 namespace ringstat {
 
@@ -22,10 +22,10 @@ constexpr size_t kHttpBufferedBytesMax = 4 << 20;
 
 uint32_t Reactor::shard_of(uint64_t hash) const {
   // The counter table uses the low 32 bits; routing uses the high ones.
-  return static_cast<uint32_t>((hash >> 32) % server_.layout().shard_count);
+  return static_cast<uint32_t>((hash >> 32) % context_.layout().shard_count);
 }
 
-uint32_t Reactor::owner_of(uint32_t shard) const { return shard % server_.reactor_count(); }
+uint32_t Reactor::owner_of(uint32_t shard) const { return shard % context_.reactor_count(); }
 
 Reactor::OwnedShard* Reactor::local_shard(uint32_t shard) {
   const int32_t slot = local_slot_of_shard_[shard];
@@ -164,7 +164,7 @@ void Reactor::route_sample(const IngestSample& sample, ListenerKind kind) {
     RemoteBatch* slot = outbound_[owner];
     if (slot != nullptr && add_remote(*slot, sample, shard, kind)) return;
     if (slot != nullptr) push_remote(owner);  // full: hand it over and take the next slot
-    slot = outbound_[owner] = server_.data_queue(index_, owner).producer_slot();
+    slot = outbound_[owner] = context_.queues().data(index_, owner).producer_slot();
     if (slot != nullptr) {
       slot->batch.clear();
       const bool added = add_remote(*slot, sample, shard, kind);
@@ -181,7 +181,7 @@ bool Reactor::push_remote(uint32_t target) {
   if (slot == nullptr) return true;
   outbound_[target] = nullptr;
   if (slot->batch.empty()) return true;  // an unfilled slot stays ours: take it again next time
-  server_.data_queue(index_, target).producer_publish();
+  context_.queues().data(index_, target).producer_publish();
   doorbell_[target] = true;
   ++metrics_.remote_batches_sent;
   return true;
@@ -216,7 +216,7 @@ void Reactor::flush_remote_batches() {
     while (moved < spill.size()) {
       RemoteBatch* slot = outbound_[target];
       if (slot == nullptr) {
-        slot = outbound_[target] = server_.data_queue(index_, target).producer_slot();
+        slot = outbound_[target] = context_.queues().data(index_, target).producer_slot();
         if (slot == nullptr) break;
         slot->batch.clear();
       }
@@ -235,11 +235,11 @@ void Reactor::flush_remote_batches() {
     // Tasks that did not fit earlier.
     auto& overflow = task_overflow_[target];
     while (!overflow.empty()) {
-      TaskSlot* task = server_.task_queue(index_, target).producer_slot();
+      TaskSlot* task = context_.queues().tasks(index_, target).producer_slot();
       if (task == nullptr) break;
       task->run = std::move(overflow.front());
       overflow.pop_front();
-      server_.task_queue(index_, target).producer_publish();
+      context_.queues().tasks(index_, target).producer_publish();
       doorbell_[target] = true;
     }
   }
@@ -247,22 +247,23 @@ void Reactor::flush_remote_batches() {
 
 void Reactor::post(uint32_t target, std::function<void(Reactor&)> task) {
   auto& overflow = task_overflow_[target];
-  TaskSlot* slot = overflow.empty() ? server_.task_queue(index_, target).producer_slot() : nullptr;
+  TaskSlot* slot =
+      overflow.empty() ? context_.queues().tasks(index_, target).producer_slot() : nullptr;
   if (slot == nullptr) {
     overflow.push_back(std::move(task));
   } else {
     slot->run = std::move(task);
-    server_.task_queue(index_, target).producer_publish();
+    context_.queues().tasks(index_, target).producer_publish();
   }
   doorbell_[target] = true;
 }
 
 void Reactor::drain_inbound() {
-  for (uint32_t source = 0; source < server_.reactor_count(); ++source) {
+  for (uint32_t source = 0; source < context_.reactor_count(); ++source) {
     if (source != index_) drain_inbound_from(source);
   }
-  for (uint32_t source = 0; source < server_.reactor_count(); ++source) {
-    auto& tasks = server_.task_queue(source, index_);
+  for (uint32_t source = 0; source < context_.reactor_count(); ++source) {
+    auto& tasks = context_.queues().tasks(source, index_);
     while (TaskSlot* slot = tasks.consumer_peek()) {
       std::function<void(Reactor&)> run = std::move(slot->run);
       slot->run = nullptr;
@@ -274,7 +275,7 @@ void Reactor::drain_inbound() {
 
 // Returns true when the queue from `source` is empty afterwards.
 bool Reactor::drain_inbound_from(uint32_t source) {
-  auto& queue = server_.data_queue(source, index_);
+  auto& queue = context_.queues().data(source, index_);
   while (RemoteBatch* slot = queue.consumer_peek()) {
     // A congested shard leaves the batch in the queue: the sender then holds its receive buffers.
     for (const auto& owned : shards_) {

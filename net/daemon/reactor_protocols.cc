@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "net/daemon/reactor.h"
+#include "net/daemon/reactor_context.h"
 #include "net/daemon/reactor_state.h"
-#include "net/daemon/server.h"
 #include "net/http/http_handler.h"
 #include "net/http/http_request.h"
 #include "net/process/log.h"
@@ -98,7 +98,7 @@ void Reactor::count_admin_rejection(Connection& c, bool rejected_before) {
 // Called after every receive and send: the bound the peer is held to from now on.
 void Reactor::refresh_deadline(Connection& c) {
   if (!c.in_use || c.closing) return;
-  const DaemonConfig& config = server_.config();
+  const DaemonConfig& config = context_.config();
   const int64_t now_ms = monotonic_ms();
   if (c.kind == ListenerKind::kAdmin) {
     c.deadline = ConnectionDeadline::kAdminIdle;

@@ -9,8 +9,8 @@
 #include "engine/query/glob.h"
 #include "net/daemon/daemon_metrics.h"
 #include "net/daemon/reactor.h"
+#include "net/daemon/reactor_context.h"
 #include "net/daemon/reactor_state.h"
-#include "net/daemon/server.h"
 #include "net/process/log.h"
 
 namespace ringstat {
@@ -27,7 +27,7 @@ void Reactor::tick_all() {
   each_local_shard([](Shard& shard) { shard.tick(); });
 }
 
-const Retention& Reactor::default_retention() const { return server_.config().retention; }
+const Retention& Reactor::default_retention() const { return context_.config().retention; }
 
 void Reactor::query_counter(std::string name, CounterQuery query,
                             std::function<void(CounterQueryOutcome)> done) {
@@ -122,7 +122,7 @@ void Reactor::metrics(std::function<void(std::string)> done) {
 }
 
 void Reactor::stats(std::function<void(std::vector<std::pair<std::string, std::string>>)> done) {
-  const int64_t fake = server_.fake_time();
+  const int64_t fake = context_.fake_time();
   gather<MetricsSnapshot>([](Reactor& reactor) { return reactor.snapshot(); },
                           [fake, done = std::move(done)](std::vector<MetricsSnapshot> parts) {
                             std::vector<std::pair<std::string, std::string>> lines =
@@ -132,10 +132,10 @@ void Reactor::stats(std::function<void(std::vector<std::pair<std::string, std::s
                           });
 }
 
-bool Reactor::fake_time_enabled() const { return server_.config().fake_time != 0; }
+bool Reactor::fake_time_enabled() const { return context_.config().fake_time != 0; }
 
 void Reactor::set_fake_time(int64_t time) {
-  server_.set_fake_time(time);
+  context_.set_fake_time(time);
   refresh_clock();
 }
 
@@ -198,14 +198,14 @@ void Reactor::drain_inbound_published_so_far(std::function<void()> then) {
   auto marks = std::make_shared<std::vector<uint64_t>>(reactor_count_, 0);
   for (uint32_t source = 0; source < reactor_count_; ++source) {
     if (source != index_)
-      (*marks)[source] = server_.data_queue(source, index_).consumer_published_position();
+      (*marks)[source] = context_.queues().data(source, index_).consumer_published_position();
   }
   until([this, marks, then = std::move(then)]() {
     bool reached = true;
     for (uint32_t source = 0; source < reactor_count_; ++source) {
       if (source == index_) continue;
       drain_inbound_from(source);
-      if (server_.data_queue(source, index_).consumer_released_position() < (*marks)[source]) {
+      if (context_.queues().data(source, index_).consumer_released_position() < (*marks)[source]) {
         reached = false;
       }
     }
@@ -396,7 +396,7 @@ void Reactor::final_checkpoint() {
       const uint32_t shard_id = owned->shard_index;
       owned->shard->checkpoint_for_shutdown([this, shard_id](bool checkpointed) {
         if (!checkpointed) {
-          server_.note_shard_stopped_without_checkpoint();
+          context_.note_shard_stopped_without_checkpoint();
           process_log().warn("shard " + std::to_string(shard_id) +
                              ": the final checkpoint could not be written; everything accepted "
                              "is durable in the log and is replayed at the next start");

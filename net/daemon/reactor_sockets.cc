@@ -14,8 +14,8 @@
 
 #include "net/daemon/listen_socket.h"
 #include "net/daemon/reactor.h"
+#include "net/daemon/reactor_context.h"
 #include "net/daemon/reactor_state.h"
-#include "net/daemon/server.h"
 #include "net/process/log.h"
 #include "net/uring/io_user_data.h"
 
@@ -81,7 +81,7 @@ uint64_t open_descriptors() {
 }  // namespace
 
 bool Reactor::open_listeners() {
-  const DaemonConfig& config = server_.config();
+  const DaemonConfig& config = context_.config();
   struct Wanted {
     uint16_t port;
     ListenerKind kind;
@@ -276,7 +276,7 @@ void Reactor::take_connection(uint32_t l, int fd) {
   }
   c.connected_s = clock_.now_s();
   c.last_activity_s = c.connected_s;
-  const DaemonConfig& config = server_.config();
+  const DaemonConfig& config = context_.config();
   if (is_ingest(kind)) {
     set_keepalive(fd);
     ++ingest_connections_open_;

@@ -32,13 +32,6 @@ Server::~Server() {
   if (signal_fd_ >= 0) ::close(signal_fd_);
 }
 
-SpscQueue<RemoteBatch>& Server::data_queue(uint32_t from, uint32_t to) {
-  return *data_queues_[size_t{from} * reactors_.size() + to];
-}
-SpscQueue<TaskSlot>& Server::task_queue(uint32_t from, uint32_t to) {
-  return *task_queues_[size_t{from} * reactors_.size() + to];
-}
-
 Status Server::probe_ports() const {
   struct Port {
     uint16_t number;
@@ -95,10 +88,6 @@ void Server::stopped(uint32_t reactor) {
 
 int Server::run() {
   Logger& log = process_log();
-  started_s_ = static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-  fake_time_.store(config_.fake_time, std::memory_order_relaxed);
   // Every connection is a file descriptor, and each ring's fixed-file table is capped by the
   // limit: take the whole hard limit.
   rlimit files{};
@@ -136,13 +125,11 @@ int Server::run() {
   }
 
   const uint32_t count = config_.threads;
-  for (uint32_t from = 0; from < count; ++from) {
-    for (uint32_t to = 0; to < count; ++to) {
-      data_queues_.push_back(std::make_unique<SpscQueue<RemoteBatch>>(kRemoteBatchSlots));
-      task_queues_.push_back(std::make_unique<SpscQueue<TaskSlot>>(kTaskSlots));
-    }
+  ReactorLifecycle& lifecycle = *this;
+  context_ = std::make_unique<ReactorContext>(config_, layout_, lifecycle);
+  for (uint32_t i = 0; i < count; ++i) {
+    reactors_.push_back(std::make_unique<Reactor>(*context_, i));
   }
-  for (uint32_t i = 0; i < count; ++i) reactors_.push_back(std::make_unique<Reactor>(*this, i));
   log.info("store " + config_.store_directory + ": " + std::to_string(layout_.shard_count) +
            " shards on " + std::to_string(count) + " reactors; recovering");
   for (uint32_t i = 0; i < count; ++i) {
@@ -197,7 +184,7 @@ int Server::run() {
   if (const int status = serve_signals(); status != 0) return abandon("signal handling failed");
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
-  if (const uint32_t logged_only = shards_without_checkpoint_.load(std::memory_order_relaxed)) {
+  if (const uint32_t logged_only = context_->shards_without_checkpoint()) {
     log.warn("stopped: " + std::to_string(logged_only) +
              " shard(s) without a final checkpoint; the next start replays their log");
   } else {
@@ -226,7 +213,7 @@ int Server::serve_signals() {
   for (;;) {
     {
       std::unique_lock guard(mutex_);
-      if (stopped_count_ == reactor_count()) return 0;
+      if (stopped_count_ == config_.threads) return 0;
     }
     ring.submit_and_wait(std::chrono::milliseconds(100));
     ring.drain([&](const io_uring_cqe& cqe) {
@@ -242,13 +229,13 @@ int Server::serve_signals() {
           } else {
             log.warn("SIGHUP: " + reopened.error());
           }
-        } else if (!stop_requested()) {
+        } else if (!context_->stop_requested()) {
           log.info(std::string("signal ") + strsignal(number) +
                    ": stopping; draining and checkpointing every shard");
           (void)notify("STOPPING=1");
-          stop_requested_.store(true, std::memory_order_release);
+          context_->request_stop();
           io_uring_sqe* sqe = ring.get_sqe();
-          io_uring_prep_msg_ring(sqe, reactor(0).ring_fd(), 0, make_user_data(IoOwner::kWake, 0, 0),
+          io_uring_prep_msg_ring(sqe, context_->ring_fd(0), 0, make_user_data(IoOwner::kWake, 0, 0),
                                  0);
           io_uring_sqe_set_data64(sqe, make_user_data(IoOwner::kWake, 0, 0));
         }
