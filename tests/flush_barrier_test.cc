@@ -1,4 +1,4 @@
-// The positions the admin `flush` barrier notes (net/daemon/reactor_services.cc): a spill list's
+// The positions the admin `flush` barrier notes (net/daemon/daemon_services.cc): a spill list's
 // pushed total and an SPSC queue's published position. A position noted at the command is passed
 // once what came before it has been handed on or consumed, whatever was added after it.
 #include <doctest/doctest.h>

@@ -183,7 +183,7 @@ void Reactor::run() {
     abandon_startup();
     return;
   }
-  http_handler_ = std::make_unique<HttpHandler>(*this);
+  http_handler_ = std::make_unique<HttpHandler>(services_);
   loop();
   teardown();
   context_.lifecycle().stopped(index_);
@@ -326,6 +326,82 @@ void Reactor::send_doorbells() {
                             make_user_data(IoOwner::kMsgRing, static_cast<uint16_t>(index_), 0));
     ++metrics_.doorbells_sent;
   }
+}
+
+void Reactor::gather_async(std::function<void(Reactor&, std::function<void()>)> work,
+                           std::function<void()> done) {
+  struct State {
+    uint32_t remaining = 0;
+    std::function<void()> done;
+  };
+  auto state = std::make_shared<State>();
+  state->remaining = reactor_count_;
+  state->done = std::move(done);
+  const uint32_t origin = index_;
+  for (uint32_t target = 0; target < reactor_count_; ++target) {
+    post(target, [work, state, origin](Reactor& reactor) {
+      work(reactor, [&reactor, state, origin]() {
+        reactor.post(origin, [state](Reactor&) {
+          if (--state->remaining == 0) state->done();
+        });
+      });
+    });
+  }
+}
+
+void Reactor::until(std::function<bool()> condition) {
+  if (!condition()) waiters_.push_back(std::move(condition));
+}
+
+void Reactor::run_waiters() {
+  if (waiters_.empty()) return;
+  std::vector<std::function<bool()>> pending;
+  pending.swap(waiters_);
+  for (auto& condition : pending) {
+    if (!condition()) waiters_.push_back(std::move(condition));
+  }
+}
+
+void Reactor::each_local_shard(const std::function<void(Shard&)>& visit) {
+  for (auto& owned : shards_) visit(*owned->shard);
+}
+
+void Reactor::commit_all() {
+  each_local_shard([](Shard& shard) { shard.commit(); });
+}
+
+void Reactor::tick_all() {
+  each_local_shard([](Shard& shard) { shard.tick(); });
+}
+
+MetricsSnapshot Reactor::snapshot() const {
+  MetricsSnapshot result;
+  result.reactor = index_;
+  result.metrics = metrics_;
+  result.ring = ring_->stats();
+  for (const auto& owned : shards_) result.shards.push_back(owned->shard->stats());
+  result.open_connections = open_connections_;
+  result.buffers_outstanding = tcp_buffers_->outstanding() + udp_buffers_->outstanding();
+  return result;
+}
+
+// This reactor's part of GET /?a=: its open TCP agent connections and the agents that left in the
+// last kAgentMemory_s.
+std::vector<AgentInfo> Reactor::agents_here() const {
+  std::vector<AgentInfo> agents;
+  const int64_t now = clock_.now_s();
+  for (const Connection& c : connections_) {
+    if (!c.in_use || (c.kind != ListenerKind::kStatTcp && c.kind != ListenerKind::kGraphiteTcp)) {
+      continue;
+    }
+    agents.push_back(AgentInfo{c.meta, c.peer, true, c.connected_s, now - c.last_activity_s});
+  }
+  for (const OfflineAgent& agent : offline_agents_) {
+    if (agent.last_activity_s < now - kAgentMemory_s) continue;
+    agents.push_back(
+        AgentInfo{agent.meta, agent.peer, false, agent.connected_s, now - agent.last_activity_s});
+  }
+  return agents;
 }
 
 }  // namespace ringstat

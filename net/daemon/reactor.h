@@ -22,8 +22,8 @@
 #include "engine/store/clock.h"
 #include "engine/store/ingest_batch.h"
 #include "engine/store/shard.h"
-#include "net/admin/admin_service.h"
 #include "net/daemon/cross_reactor.h"
+#include "net/daemon/daemon_services.h"
 #include "net/daemon/reactor_metrics.h"
 #include "net/daemon/spill_list.h"
 #include "net/http/query_service.h"
@@ -60,10 +60,10 @@ enum class ListenerKind : uint8_t {
   kAdmin,
 };
 
-class Reactor final : public QueryService, public AdminService {
+class Reactor final {
  public:
   Reactor(ReactorContext& context, uint32_t index);
-  ~Reactor() override;
+  ~Reactor();
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
 
@@ -72,6 +72,7 @@ class Reactor final : public QueryService, public AdminService {
   void run();
 
   uint32_t index() const { return index_; }
+  ReactorContext& context() { return context_; }
 
   // Runs `task` on reactor `target`'s thread (this reactor's own included). Call only on this
   // reactor's thread.
@@ -104,26 +105,22 @@ class Reactor final : public QueryService, public AdminService {
   void gather_async(std::function<void(Reactor&, std::function<void()>)> work,
                     std::function<void()> done);
 
-  // QueryService (HTTP), running on this reactor's thread.
-  int64_t now() const override { return clock_.now_s(); }
-  bool has_store() const override { return true; }
-  void query_counter(std::string name, CounterQuery query,
-                     std::function<void(CounterQueryOutcome)> done) override;
-  void list_counters(
-      std::function<void(std::vector<std::pair<std::string, CounterKind>>)> done) override;
-  void agents(std::function<void(std::vector<AgentInfo>)> done) override;
-  void metrics(std::function<void(std::string)> done) override;
-  const Retention& default_retention() const override;
-
-  // AdminService (admin port), running on this reactor's thread.
-  void stats(std::function<void(std::vector<std::pair<std::string, std::string>>)> done) override;
-  void flush(std::function<void()> done) override;
-  bool fake_time_enabled() const override;
-  void set_fake_time(int64_t time) override;
-  void delete_counters(std::vector<std::string> names,
-                       std::function<void(std::vector<std::string>)> done) override;
-  void delete_pattern(std::vector<std::string> globs,
-                      std::function<void(std::vector<std::string>)> done) override;
+  // What the services (net/daemon/daemon_services.h) ask of a reactor, on its own thread.
+  int64_t now_s() const { return clock_.now_s(); }
+  void refresh_clock();
+  // The shard a counter's hash routes to, and the reactor owning that shard.
+  uint32_t shard_of(uint64_t hash) const;
+  uint32_t owner_of(uint32_t shard) const;
+  // One of this reactor's own shards (owner_of(shard) == index()).
+  Shard& owned_shard(uint32_t shard);
+  void each_local_shard(const std::function<void(Shard&)>& visit);
+  std::vector<AgentInfo> agents_here() const;
+  MetricsSnapshot snapshot() const;
+  // The positional flush barrier (reactor_ingest.cc): `then` runs once everything read before
+  // the call has been handed to the owning reactors' queues, resp. once the inbound queues are
+  // applied up to where their producers had published when it was called.
+  void hand_on_read_so_far(std::function<void()> then);
+  void drain_inbound_published_so_far(std::function<void()> then);
 
  private:
   struct OwnedShard;
@@ -155,7 +152,6 @@ class Reactor final : public QueryService, public AdminService {
   void pass();
   void dispatch(const io_uring_cqe& cqe);
   void run_timers();
-  void refresh_clock();
   void send_doorbells();
   int64_t wall_ms() const;
   void begin_shutdown();
@@ -197,18 +193,14 @@ class Reactor final : public QueryService, public AdminService {
   void process_deferred();
   void apply_local_batch(OwnedShard& shard);
   OwnedShard* local_shard(uint32_t shard);
-  uint32_t shard_of(uint64_t hash) const;
-  uint32_t owner_of(uint32_t shard) const;
 
   // reactor_protocols.cc: HTTP and admin connections.
   void http_input(Connection& connection);
   void admin_input(Connection& connection, std::string_view bytes);
 
-  // reactor_services.cc: fan-out helpers, waiting, shutdown.
-  void each_local_shard(const std::function<void(Shard&)>& visit);
+  // reactor.cc: periodic shard work and waiting; reactor_shutdown.cc: the shutdown sequence.
   void commit_all();
   void tick_all();
-  MetricsSnapshot snapshot() const;
   // Runs `condition` now and then once per pass until it returns true.
   void until(std::function<bool()> condition);
   void run_waiters();
@@ -251,6 +243,7 @@ class Reactor final : public QueryService, public AdminService {
   std::vector<std::deque<std::function<void(Reactor&)>>> task_overflow_;
   std::vector<bool> doorbell_;
 
+  DaemonServices services_{*this};
   std::unique_ptr<HttpHandler> http_handler_;
   ReactorMetrics metrics_;
   std::optional<RejectReason> batch_reasons_[IngestBatch::kSamplesMax];
@@ -296,11 +289,10 @@ class Reactor final : public QueryService, public AdminService {
   int64_t next_sweep_ms_ = 0;
   std::unique_ptr<ReactorLogLimits> log_limits_;
 
-  // The positional flush barrier (reactor_services.cc) and the order of held receive buffers
-  // (reactor_ingest.cc): a flush waits for what was read before it, never for what came after.
-  bool downstream_blocked() const;  // an outbound queue is full or a local shard is congested
-  void hand_on_read_so_far(std::function<void()> then);
-  void drain_inbound_published_so_far(std::function<void()> then);
+  // The positional flush barrier (daemon_services.cc, reactor_ingest.cc) and the order of held
+  // receive buffers (reactor_ingest.cc): a flush waits for what was read before it, never for what
+  // came after.
+  bool downstream_blocked() const;   // an outbound queue is full or a local shard is congested
   uint64_t deferred_processed_ = 0;  // held receive buffers processed so far
 };
 

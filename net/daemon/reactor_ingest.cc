@@ -32,6 +32,12 @@ Reactor::OwnedShard* Reactor::local_shard(uint32_t shard) {
   return slot < 0 ? nullptr : shards_[static_cast<size_t>(slot)].get();
 }
 
+Shard& Reactor::owned_shard(uint32_t shard) {
+  OwnedShard* owned = local_shard(shard);
+  VERIFY(owned != nullptr);  // routed here by owner_of
+  return *owned->shard;
+}
+
 // A new receive buffer waits behind every buffer already held, whatever its connection: held
 // buffers are then processed in arrival order (Invariant 9), and a `flush` that noted how many
 // were held when it arrived waits for those alone, never for newer ones that overtook them.
@@ -322,6 +328,53 @@ void Reactor::process_deferred() {
     }
   }
   deferred_.erase(deferred_.begin(), deferred_.begin() + static_cast<std::ptrdiff_t>(done));
+}
+
+// Receive buffers are held and processed in arrival order (reactor_ingest.cc), so the ones held
+// now are the next deferred_.size() to be processed. Once they have been, every sample read so far
+// has been parsed: into a local batch, an outbound slot (published by flush_remote_batches) or a
+// spill list, whose current ends are the second mark. Noting the spill ends only then may take in
+// a few samples parsed later in the same pass, never an unbounded stream.
+void Reactor::hand_on_read_so_far(std::function<void()> then) {
+  const uint64_t deferred_mark = deferred_processed_ + deferred_.size();
+  auto spill_marks = std::make_shared<std::vector<uint64_t>>();
+  until([this, deferred_mark, spill_marks, then = std::move(then)]() {
+    flush_local_batches();
+    flush_remote_batches();
+    if (deferred_processed_ < deferred_mark) return false;
+    if (spill_marks->empty()) {
+      for (const auto& spill : spill_) spill_marks->push_back(spill.pushed_total());
+    }
+    for (size_t target = 0; target < spill_.size(); ++target) {
+      if (!spill_[target].handed_on_through((*spill_marks)[target])) return false;
+    }
+    then();
+    return true;
+  });
+}
+
+// Applies each inbound data queue up to the position its producer had published when this was
+// called (what came later may be applied too, but is not waited for), then the local batches.
+void Reactor::drain_inbound_published_so_far(std::function<void()> then) {
+  auto marks = std::make_shared<std::vector<uint64_t>>(reactor_count_, 0);
+  for (uint32_t source = 0; source < reactor_count_; ++source) {
+    if (source != index_)
+      (*marks)[source] = context_.queues().data(source, index_).consumer_published_position();
+  }
+  until([this, marks, then = std::move(then)]() {
+    bool reached = true;
+    for (uint32_t source = 0; source < reactor_count_; ++source) {
+      if (source == index_) continue;
+      drain_inbound_from(source);
+      if (context_.queues().data(source, index_).consumer_released_position() < (*marks)[source]) {
+        reached = false;
+      }
+    }
+    if (!reached) return false;
+    flush_local_batches();
+    then();
+    return true;
+  });
 }
 
 }  // namespace ringstat

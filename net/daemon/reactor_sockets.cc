@@ -285,7 +285,7 @@ void Reactor::take_connection(uint32_t l, int fd) {
     c.deadline = ConnectionDeadline::kHttpRequest;
     c.deadline_ms = monotonic_ms() + config.http_request_timeout_ms;
   } else if (kind == ListenerKind::kAdmin) {
-    c.admin = std::make_unique<AdminSession>(*this, [this, slot] { send_pending(slot); });
+    c.admin = std::make_unique<AdminSession>(services_, [this, slot] { send_pending(slot); });
     c.deadline = ConnectionDeadline::kAdminIdle;
     c.deadline_ms = monotonic_ms() + config.admin_idle_timeout_ms;
   }
