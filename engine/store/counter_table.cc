@@ -1,7 +1,5 @@
 #include "engine/store/counter_table.h"
 
-#include <xxhash.h>
-
 #include <bit>
 #include <cstring>
 
@@ -14,10 +12,6 @@ CounterTable::CounterTable(uint32_t counters_max) : counters_max_(counters_max) 
   const size_t slot_count = std::bit_ceil(size_t{counters_max} * 2);
   slots_.resize(slot_count);
   mask_ = slot_count - 1;
-}
-
-uint64_t CounterTable::hash_name(std::string_view name) {
-  return XXH3_64bits(name.data(), name.size());
 }
 
 uint32_t CounterTable::find(std::string_view name, uint64_t hash) const {

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/ingest/counter_hash.h"
+
 namespace ringstat {
 
 class CounterTable {
@@ -20,9 +22,9 @@ class CounterTable {
   // `counters_max` live names at most; the slot array is sized so it never exceeds half full.
   explicit CounterTable(uint32_t counters_max);
 
-  // The hash every layer uses for a normalised name: shard routing takes its high bits, this
-  // table its low bits (XXH3, 64-bit).
-  static uint64_t hash_name(std::string_view name);
+  // The hash every layer uses for a normalised name (engine/ingest/counter_hash.h): shard
+  // routing takes its high bits, this table its low bits.
+  static uint64_t hash_name(std::string_view name) { return hash_counter_name(name); }
 
   uint32_t find(std::string_view name, uint64_t hash) const;
   // Adds `name` for `id` (ids are dense and chosen by the caller). False when full.

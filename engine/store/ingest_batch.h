@@ -6,26 +6,14 @@
 
 #include <array>
 #include <cstring>
-#include <optional>
 #include <span>
 #include <vector>
 
 #include "base/verify.h"
 #include "engine/ingest/counter_name.h"
-#include "engine/ingest/parsed_line.h"
-#include "engine/store/shard_types.h"
+#include "engine/ingest/ingest_sample.h"
 
 namespace ringstat {
-
-// The sample a parsed line makes, before its name (one per caret-expanded name) and hash are set.
-inline IngestSample ingest_sample_from(const SampleFields& fields) {
-  IngestSample sample;
-  sample.time = fields.has_time ? std::optional<int64_t>(fields.time) : std::nullopt;
-  sample.bucket = fields.bucket;
-  sample.kind = fields.kind;
-  sample.aggregated = fields.aggregated;
-  return sample;
-}
 
 class IngestBatch {
  public:

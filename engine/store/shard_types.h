@@ -4,10 +4,9 @@
 
 #include <array>
 #include <cstdint>
-#include <optional>
-#include <string_view>
 #include <vector>
 
+#include "engine/ingest/ingest_sample.h"
 #include "engine/ingest/reject_reason.h"
 #include "engine/ingest/retention.h"
 #include "engine/store/store_health.h"
@@ -78,16 +77,6 @@ struct ShardStats {
   StoreErrorCount last_store_error;
   bool store_failing = false;
   bool store_grace_spent = false;
-};
-
-// One sample for Shard::add_batch: a normalised, valid name and its hash, as routing computed it.
-struct IngestSample {
-  std::string_view name;
-  uint64_t hash = 0;
-  std::optional<int64_t> time;  // empty: now
-  Bucket bucket;
-  CounterKind kind = CounterKind::kGauge;
-  bool aggregated = false;
 };
 
 struct CounterInfo {

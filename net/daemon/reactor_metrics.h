@@ -7,32 +7,19 @@
 #include <cstdint>
 #include <map>
 
-#include "engine/ingest/reject_reason.h"
+#include "engine/ingest/ingest_counters.h"
 #include "engine/store/shard_types.h"
 #include "net/http/latency_histogram.h"
 #include "net/uring/ring.h"
 
 namespace ringstat {
 
-// Where samples came from: the stat port (istatd lines) or the Graphite port, over TCP or UDP.
-enum class IngestListener : uint8_t { kStatTcp, kStatUdp, kGraphiteTcp, kGraphiteUdp, kCount };
-inline constexpr size_t kIngestListenerCount = static_cast<size_t>(IngestListener::kCount);
-inline constexpr size_t kRejectReasonCount = static_cast<size_t>(RejectReason::kCount);
-
 // Which bound a connection's deadline enforces (DaemonConfig: http_request_timeout_ms, ...).
 enum class ConnectionDeadline : uint8_t { kNone, kHttpRequest, kHttpIdle, kAdminIdle, kCount };
 inline constexpr size_t kConnectionDeadlineCount = static_cast<size_t>(ConnectionDeadline::kCount);
 
-struct IngestCounters {
-  uint64_t lines = 0;
-  uint64_t samples_accepted = 0;
-  uint64_t reserved_lines = 0;
-  uint64_t meta_lines = 0;
-  std::array<uint64_t, kRejectReasonCount> rejected{};
-};
-
 struct ReactorMetrics {
-  std::array<IngestCounters, kIngestListenerCount> ingest{};
+  IngestCountersByListener ingest{};  // engine/ingest/ingest_counters.h
   uint64_t connections_accepted = 0;
   uint64_t connections_closed = 0;
   uint64_t accept_errors = 0;
