@@ -8,18 +8,18 @@
 #include <cstdint>
 #include <functional>
 
+#include "engine/ingest/ingest_counters.h"
 #include "engine/store/ingest_batch.h"
 
 namespace ringstat {
 
 class Reactor;
 
-enum class ListenerKind : uint8_t;
-
 struct RemoteBatch {
   IngestBatch batch;
-  std::array<uint32_t, IngestBatch::kSamplesMax> shards{};         // shard of batch.samples()[i]
-  std::array<ListenerKind, IngestBatch::kSamplesMax> listeners{};  // where it came in, for metrics
+  std::array<uint32_t, IngestBatch::kSamplesMax> shards{};  // shard of batch.samples()[i]
+  std::array<IngestListener, IngestBatch::kSamplesMax>
+      listeners{};  // where it came in, for metrics
 };
 
 struct TaskSlot {

@@ -60,19 +60,14 @@ Reactor::Reactor(ReactorContext& context, uint32_t index)
     : context_(context),
       index_(index),
       reactor_count_(context.reactor_count()),
-      carry_(kCarryBuffers),
+      connections_(context.config().connections_per_reactor_max),
+      router_(index, context.queues(), metrics_.ingest),
+      pipeline_(context.layout().shard_count, metrics_.ingest, kCarryBuffers),
       log_limits_(std::make_unique<ReactorLogLimits>()) {
   const uint32_t reactors = context.reactor_count();
-  outbound_.assign(reactors, nullptr);
-  outbound_blocked_.assign(reactors, false);
-  spill_.resize(reactors);
   task_overflow_.resize(reactors);
   doorbell_.assign(reactors, false);
   local_slot_of_shard_.assign(context.layout().shard_count, -1);
-  connections_.resize(context.config().connections_per_reactor_max);
-  for (uint32_t slot = static_cast<uint32_t>(connections_.size()); slot > 0; --slot) {
-    free_connections_.push_back(slot - 1);
-  }
 }
 
 Reactor::~Reactor() = default;
@@ -246,8 +241,9 @@ void Reactor::pass() {
   ring_->drain([&](const io_uring_cqe& cqe) { dispatch(cqe); });
   drain_inbound();
   process_deferred();
-  flush_local_batches();
-  flush_remote_batches();
+  router_.apply_local();
+  router_.hand_on();
+  hand_on_tasks();
   run_waiters();
   run_timers();
   tcp_buffers_->publish();
@@ -316,7 +312,8 @@ void Reactor::run_timers() {
 
 void Reactor::send_doorbells() {
   for (uint32_t target = 0; target < doorbell_.size(); ++target) {
-    if (!doorbell_[target]) continue;
+    const bool batches_sent = router_.take_doorbell(target);
+    if (!doorbell_[target] && !batches_sent) continue;
     doorbell_[target] = false;
     if (target == index_) continue;  // our own queue is drained by this very loop
     io_uring_sqe* sqe = ring_->get_sqe();
@@ -380,7 +377,9 @@ MetricsSnapshot Reactor::snapshot() const {
   result.metrics = metrics_;
   result.ring = ring_->stats();
   for (const auto& owned : shards_) result.shards.push_back(owned->shard->stats());
-  result.open_connections = open_connections_;
+  result.metrics.remote_batches_sent = router_.batches_sent();
+  result.metrics.remote_batches_received = router_.batches_received();
+  result.open_connections = connections_.open_count();
   result.buffers_outstanding = tcp_buffers_->outstanding() + udp_buffers_->outstanding();
   return result;
 }
@@ -391,10 +390,9 @@ std::vector<AgentInfo> Reactor::agents_here() const {
   std::vector<AgentInfo> agents;
   const int64_t now = clock_.now_s();
   for (const Connection& c : connections_) {
-    if (!c.in_use || (c.kind != ListenerKind::kStatTcp && c.kind != ListenerKind::kGraphiteTcp)) {
-      continue;
-    }
-    agents.push_back(AgentInfo{c.meta, c.peer, true, c.connected_s, now - c.last_activity_s});
+    if (!c.in_use || !c.is_tcp_ingest()) continue;
+    agents.push_back(AgentInfo{std::get<IngestStreamState>(c.protocol).agent.entries(), c.peer,
+                               true, c.connected_s, now - c.last_activity_s});
   }
   for (const OfflineAgent& agent : offline_agents_) {
     if (agent.last_activity_s < now - kAgentMemory_s) continue;

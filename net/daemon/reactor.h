@@ -18,14 +18,16 @@
 
 #include <liburing.h>
 
-#include "engine/ingest/line_splitter.h"
+#include "engine/ingest/line_pipeline.h"
 #include "engine/store/clock.h"
 #include "engine/store/ingest_batch.h"
 #include "engine/store/shard.h"
+#include "net/daemon/connection_table.h"
 #include "net/daemon/cross_reactor.h"
 #include "net/daemon/daemon_services.h"
+#include "net/daemon/ingest_router.h"
+#include "net/daemon/listener.h"
 #include "net/daemon/reactor_metrics.h"
-#include "net/daemon/spill_list.h"
 #include "net/http/query_service.h"
 #include "net/uring/buffer_ring.h"
 #include "net/uring/ring.h"
@@ -49,15 +51,6 @@ class ReactorClock final : public Clock {
 
  private:
   int64_t now_s_ = 0;
-};
-
-enum class ListenerKind : uint8_t {
-  kStatTcp,
-  kStatUdp,
-  kGraphiteTcp,
-  kGraphiteUdp,
-  kHttp,
-  kAdmin,
 };
 
 class Reactor final {
@@ -124,15 +117,6 @@ class Reactor final {
 
  private:
   struct OwnedShard;
-  struct Listener;
-  struct Connection;
-  // A sample for another reactor that did not fit its queue: the rest of a buffer, in order.
-  struct SpilledSample {
-    uint32_t shard = 0;
-    ListenerKind listener = ListenerKind::kStatTcp;
-    std::string name;     // owned: the sample outlives the receive buffer it came from
-    IngestSample sample;  // its name is re-pointed at `name` when it is handed on
-  };
   struct DeferredReceive {
     uint32_t connection = 0;  // slot (TCP) or listener index (UDP)
     uint32_t generation = 0;
@@ -174,24 +158,14 @@ class Reactor final {
   void maybe_finish_input(uint32_t slot);
   uint64_t receive_user_data(uint32_t slot) const;
 
-  // reactor_ingest.cc: lines to samples to shards, local and remote.
+  // reactor_ingest.cc: receive buffers to the line pipeline, the router's samples to shards and
+  // peers, tasks to peers, held buffers.
   bool ingest_blocked() const;
   void ingest_tcp(Connection& connection, std::string_view bytes);
   void ingest_udp(uint32_t listener, std::string_view datagram);
-  void ingest_line(ListenerKind kind, Connection* connection, std::string_view line);
-  void route_sample(const IngestSample& sample, ListenerKind kind);
-  // Adds `sample` to a local shard's batch, applying the batch first when it is full.
-  void add_local(OwnedShard& owned, const IngestSample& sample, ListenerKind kind);
-  // Adds `sample` to an outbound slot; false when the slot is full (hand it over first).
-  static bool add_remote(RemoteBatch& slot, const IngestSample& sample, uint32_t shard,
-                         ListenerKind kind);
-  void flush_local_batches();
-  void flush_remote_batches();
-  bool push_remote(uint32_t target);
+  void hand_on_tasks();
   void drain_inbound();
-  bool drain_inbound_from(uint32_t source);
   void process_deferred();
-  void apply_local_batch(OwnedShard& shard);
   OwnedShard* local_shard(uint32_t shard);
 
   // reactor_protocols.cc: HTTP and admin connections.
@@ -219,23 +193,21 @@ class Reactor final {
   std::unique_ptr<BufferRing> tcp_buffers_;
   std::unique_ptr<BufferRing> udp_buffers_;
   ReactorClock clock_;
-  CarryPool carry_;
 
   std::vector<std::unique_ptr<OwnedShard>> shards_;
   std::vector<int32_t> local_slot_of_shard_;  // global shard -> index in shards_, or -1
 
   std::vector<Listener> listeners_;
-  std::vector<Connection> connections_;
-  std::vector<uint32_t> free_connections_;
-  uint32_t open_connections_ = 0;
+  ConnectionTable connections_;
   std::vector<DeferredReceive> deferred_;
   std::vector<uint32_t> starved_receives_;  // connection slots whose multishot ended on ENOBUFS
   std::vector<uint32_t> starved_udp_;
 
-  // Outbound: the slot being filled for each other reactor, and what did not fit.
-  std::vector<RemoteBatch*> outbound_;
-  std::vector<bool> outbound_blocked_;
-  std::vector<SpillList<SpilledSample>> spill_;
+  ReactorMetrics metrics_;
+  // Ingest: the engine's line pipeline hands each sample to the router, which moves it to the
+  // shard that owns it (Invariants 2 and 9).
+  IngestRouter router_;
+  LinePipeline pipeline_;
   // Tasks for a peer whose task queue was full, in order. New HTTP requests are refused (503) while
   // any holds kTaskOverflowMax: requests are what posts tasks, so this bounds it.
   static constexpr size_t kTaskOverflowMax = 65536;
@@ -245,8 +217,6 @@ class Reactor final {
 
   DaemonServices services_{*this};
   std::unique_ptr<HttpHandler> http_handler_;
-  ReactorMetrics metrics_;
-  std::optional<RejectReason> batch_reasons_[IngestBatch::kSamplesMax];
 
   std::deque<OfflineAgent> offline_agents_;  // in closing order, oldest first
   std::string bind_error_;
@@ -292,7 +262,6 @@ class Reactor final {
   // The positional flush barrier (daemon_services.cc, reactor_ingest.cc) and the order of held
   // receive buffers (reactor_ingest.cc): a flush waits for what was read before it, never for what
   // came after.
-  bool downstream_blocked() const;   // an outbound queue is full or a local shard is congested
   uint64_t deferred_processed_ = 0;  // held receive buffers processed so far
 };
 

@@ -23,13 +23,14 @@ bool Reactor::tasks_backlogged() const {
 }
 
 void Reactor::http_input(Connection& c) {
-  if (c.request_in_flight || c.closing || c.input.empty()) return;
-  const uint32_t slot = static_cast<uint32_t>(&c - connections_.data());
-  HttpParseResult parsed = parse_http_request(c.input);
+  HttpExchangeState& http = c.http();
+  if (http.request_in_flight || c.closing || http.input.empty()) return;
+  const uint32_t slot = connections_.slot_of(c);
+  HttpParseResult parsed = parse_http_request(http.input);
   switch (parsed.status) {
     case HttpParseStatus::kIncomplete:
-      if (parsed.expects_continue && !c.continue_sent) {
-        c.continue_sent = true;
+      if (parsed.expects_continue && !http.continue_sent) {
+        http.continue_sent = true;
         c.output.append(kContinue);
         send_pending(slot);
       }
@@ -37,7 +38,7 @@ void Reactor::http_input(Connection& c) {
     case HttpParseStatus::kError: {
       EncodedResponse response = http_handler_->reject(parsed.error_status, parsed.error_message);
       ++metrics_.http_requests[status_code(response.status)];
-      c.request_in_flight = true;
+      http.request_in_flight = true;
       c.close_after_send = true;
       c.output.append(response.bytes);
       send_pending(slot);
@@ -46,9 +47,9 @@ void Reactor::http_input(Connection& c) {
     case HttpParseStatus::kComplete:
       break;
   }
-  c.input.erase(0, parsed.consumed_bytes);
-  c.request_in_flight = true;
-  c.continue_sent = false;
+  http.input.erase(0, parsed.consumed_bytes);
+  http.request_in_flight = true;
+  http.continue_sent = false;
   if (tasks_backlogged()) {
     // The tasks this reactor has posted to a peer wait beyond their bound: a new request, which
     // would post more, is refused until the peer catches up (kTaskOverflowMax).
@@ -77,15 +78,15 @@ void Reactor::http_input(Connection& c) {
 }
 
 void Reactor::admin_input(Connection& c, std::string_view bytes) {
-  const uint32_t slot = static_cast<uint32_t>(&c - connections_.data());
-  const bool rejected_before = c.admin->rejected();
-  c.admin->feed(bytes);
+  const uint32_t slot = connections_.slot_of(c);
+  const bool rejected_before = c.admin().rejected();
+  c.admin().feed(bytes);
   count_admin_rejection(c, rejected_before);
   send_pending(slot);
 }
 
 void Reactor::count_admin_rejection(Connection& c, bool rejected_before) {
-  if (rejected_before || !c.admin->rejected()) return;
+  if (rejected_before || !c.admin().rejected()) return;
   ++metrics_.admin_rejected;
   uint64_t unlogged = 0;
   if (log_limits_->admin_rejected.take(monotonic_ms(), &unlogged)) {
@@ -104,11 +105,11 @@ void Reactor::refresh_deadline(Connection& c) {
     c.deadline = ConnectionDeadline::kAdminIdle;
     c.deadline_ms = now_ms + config.admin_idle_timeout_ms;
   } else if (c.kind == ListenerKind::kHttp) {
-    if (c.request_in_flight) {
+    if (c.http().request_in_flight) {
       // Being answered: the peer must keep reading the answer.
       c.deadline = ConnectionDeadline::kHttpIdle;
       c.deadline_ms = now_ms + config.http_idle_timeout_ms;
-    } else if (!c.input.empty()) {
+    } else if (!c.http().input.empty()) {
       // Part of a request: the whole of it must arrive within the request timeout of its first
       // byte, however slowly it trickles in.
       if (c.deadline != ConnectionDeadline::kHttpRequest) {
@@ -126,7 +127,7 @@ void Reactor::refresh_deadline(Connection& c) {
 // Once a second: close every HTTP and admin connection whose deadline has passed. Bounded by the
 // connection slots of one reactor; no timer per connection.
 void Reactor::sweep_deadlines(int64_t now_ms) {
-  for (uint32_t slot = 0; slot < connections_.size(); ++slot) {
+  for (uint32_t slot = 0; slot < connections_.slots(); ++slot) {
     Connection& c = connections_[slot];
     if (!c.in_use || c.closing || c.deadline == ConnectionDeadline::kNone) continue;
     if (now_ms < c.deadline_ms) continue;

@@ -14,25 +14,23 @@ void Reactor::begin_shutdown() {
   if (stopping_) return;
   stopping_ = true;
   stop_listening();
-  for (uint32_t slot = 0; slot < connections_.size(); ++slot) {
+  for (uint32_t slot = 0; slot < connections_.slots(); ++slot) {
     if (connections_[slot].in_use) close_connection(slot);
   }
 }
 
 bool Reactor::outbound_drained() const {
   if (!deferred_.empty()) return false;
-  for (const auto& spill : spill_) {
-    if (!spill.empty()) return false;
-  }
-  return true;
+  return router_.spills_empty();
 }
 
 void Reactor::shutdown_step() {
   switch (shutdown_phase_) {
     case 0: {  // draining this reactor's input
-      flush_local_batches();
-      flush_remote_batches();
-      if (open_connections_ > 0 || !outbound_drained()) return;
+      router_.apply_local();
+      router_.hand_on();
+      hand_on_tasks();
+      if (connections_.open_count() > 0 || !outbound_drained()) return;
       shutdown_phase_ = 1;
       post(0, [](Reactor& coordinator) {
         if (++coordinator.drained_reactors_ < coordinator.reactor_count_) return;

@@ -111,8 +111,7 @@ bool Reactor::open_listeners() {
   }
   ingest_connections_max_ = ingest_connection_budget();
   for (uint32_t l = 0; l < listeners_.size(); ++l) {
-    if (listeners_[l].kind == ListenerKind::kStatUdp ||
-        listeners_[l].kind == ListenerKind::kGraphiteUdp) {
+    if (is_udp(listeners_[l].kind)) {
       arm_udp_receive(l);
     } else {
       arm_accept(l);
@@ -145,7 +144,7 @@ void Reactor::arm_udp_receive(uint32_t l) {
 // This reactor's share of the open-file limit for ingest connections, once every store file
 // and listener is open: what is left after kReservedDescriptors, split between the reactors.
 uint32_t Reactor::ingest_connection_budget() const {
-  const auto slots = static_cast<uint32_t>(connections_.size());
+  const uint32_t slots = connections_.slots();
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return slots;
   const uint64_t used = open_descriptors() + kReservedDescriptors;
@@ -177,13 +176,8 @@ void Reactor::arm_receive(uint32_t slot) {
   ++armed_operations_;
 }
 
-Reactor::Connection* Reactor::connection(uint32_t slot, uint32_t generation) {
-  if (slot >= connections_.size()) return nullptr;
-  Connection& c = connections_[slot];
-  if (!c.in_use || (c.generation & kIoGenerationMask) != (generation & kIoGenerationMask)) {
-    return nullptr;
-  }
-  return &c;
+Connection* Reactor::connection(uint32_t slot, uint32_t generation) {
+  return connections_.find(slot, generation, kIoGenerationMask);
 }
 
 void Reactor::on_accept(uint32_t l, const io_uring_cqe& cqe) {
@@ -243,7 +237,7 @@ void Reactor::resume_accepts(int64_t now_ms) {
 
 void Reactor::take_connection(uint32_t l, int fd) {
   const ListenerKind kind = listeners_[l].kind;
-  if (stopping_ || free_connections_.empty()) {
+  if (stopping_ || connections_.full()) {
     if (!stopping_) ++metrics_.accept_errors;  // every connection slot is in use
     ::close(fd);
     return;
@@ -260,15 +254,8 @@ void Reactor::take_connection(uint32_t l, int fd) {
     }
     return;
   }
-  const uint32_t slot = free_connections_.back();
-  free_connections_.pop_back();
+  const uint32_t slot = connections_.open(kind, fd);
   Connection& c = connections_[slot];
-  const uint32_t generation = c.generation;
-  c = Connection{};
-  c.generation = generation;
-  c.in_use = true;
-  c.kind = kind;
-  c.fd = fd;
   sockaddr_storage peer{};
   socklen_t length = sizeof peer;
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) == 0) {
@@ -281,15 +268,16 @@ void Reactor::take_connection(uint32_t l, int fd) {
     set_keepalive(fd);
     ++ingest_connections_open_;
   } else if (kind == ListenerKind::kHttp) {
+    c.protocol.emplace<HttpExchangeState>();
     // The first request must arrive within the request timeout of connecting.
     c.deadline = ConnectionDeadline::kHttpRequest;
     c.deadline_ms = monotonic_ms() + config.http_request_timeout_ms;
   } else if (kind == ListenerKind::kAdmin) {
-    c.admin = std::make_unique<AdminSession>(services_, [this, slot] { send_pending(slot); });
+    c.protocol.emplace<AdminState>(
+        std::make_unique<AdminSession>(services_, [this, slot] { send_pending(slot); }));
     c.deadline = ConnectionDeadline::kAdminIdle;
     c.deadline_ms = monotonic_ms() + config.admin_idle_timeout_ms;
   }
-  ++open_connections_;
   ++metrics_.connections_accepted;
   arm_receive(slot);
 }
@@ -347,20 +335,15 @@ void Reactor::maybe_finish_input(uint32_t slot) {
   if (c.deferred_buffers > 0 || c.input_finished) return;
   c.input_finished = true;
   if (is_ingest(c.kind)) {
-    const ListenerKind kind = c.kind;
-    c.splitter.finish(
-        carry_, [&](std::string_view line) { ingest_line(kind, &connections_[slot], line); },
-        [&](RejectReason reason) {
-          ++metrics_.ingest[static_cast<size_t>(ingest_listener(kind))]
-                .rejected[static_cast<size_t>(reason)];
-        });
+    IngestStreamState& stream = c.ingest();
+    pipeline_.finish_stream(ingest_listener(c.kind), stream.splitter, &stream.agent, router_);
     close_connection(slot);
   } else if (c.kind == ListenerKind::kAdmin) {
-    const bool rejected_before = c.admin->rejected();
-    c.admin->finish_input();
+    const bool rejected_before = c.admin().rejected();
+    c.admin().finish_input();
     count_admin_rejection(c, rejected_before);
     send_pending(slot);
-  } else if (!c.request_in_flight && c.output.empty()) {
+  } else if (!c.http().request_in_flight && c.output.empty()) {
     // HTTP: nothing is being answered and what is left cannot be a complete request (it would
     // have been parsed). A request still being answered closes the connection after its answer
     // and every complete request behind it (on_send): a client may half-close after sending.
@@ -440,10 +423,11 @@ void Reactor::rearm_starved_receives() {
 void Reactor::send_pending(uint32_t slot) {
   Connection& c = connections_[slot];
   if (!c.in_use || c.send_in_flight) return;
+  const bool admin = c.kind == ListenerKind::kAdmin;
   std::string_view pending =
-      c.admin ? c.admin->pending_output() : std::string_view(c.output).substr(c.output_sent);
+      admin ? c.admin().pending_output() : std::string_view(c.output).substr(c.output_sent);
   if (pending.empty()) {
-    if (c.admin && c.admin->should_close()) close_connection(slot);
+    if (admin && c.admin().should_close()) close_connection(slot);
     return;
   }
   io_uring_sqe* sqe = ring_->get_sqe();
@@ -464,21 +448,21 @@ void Reactor::on_send(uint32_t slot, uint32_t generation, const io_uring_cqe& cq
     return;
   }
   const auto sent = static_cast<size_t>(cqe.res);
-  if (c->admin) {
-    c->admin->consume_output(sent);
+  if (c->kind == ListenerKind::kAdmin) {
+    c->admin().consume_output(sent);
   } else {
     c->output_sent += sent;
     if (c->output_sent == c->output.size()) {
       c->output.clear();
       c->output_sent = 0;
       if (c->kind == ListenerKind::kHttp) {
-        c->request_in_flight = false;
+        c->http().request_in_flight = false;
         if (c->close_after_send) {
           close_connection(slot);
           return;
         }
         http_input(*c);  // a pipelined request may be waiting
-        if (c->input_finished && !c->request_in_flight && c->output.empty()) {
+        if (c->input_finished && !c->http().request_in_flight && c->output.empty()) {
           // The peer half-closed and every complete request it sent is answered.
           close_connection(slot);
           return;
@@ -512,7 +496,7 @@ void Reactor::close_connection(uint32_t slot) {
 
 void Reactor::finish_close(uint32_t slot) {
   Connection& c = connections_[slot];
-  if (c.kind == ListenerKind::kStatTcp || c.kind == ListenerKind::kGraphiteTcp) {
+  if (c.is_tcp_ingest()) {
     const int64_t now = clock_.now_s();
     // O(1) per close: a flood of short connections must not cost a scan of every remembered
     // agent each. Expired agents leave from the front (GET /?a= skips any expired one left
@@ -523,23 +507,20 @@ void Reactor::finish_close(uint32_t slot) {
       offline_agents_.pop_front();
     }
     offline_agents_.push_back(
-        OfflineAgent{std::move(c.meta), c.peer, c.connected_s, c.last_activity_s});
+        OfflineAgent{c.ingest().agent.take_entries(), c.peer, c.connected_s, c.last_activity_s});
+    // A stream that ended without finish_input (an error, a shutdown) drops its partial line.
+    pipeline_.release_stream(c.ingest().splitter);
   }
   if (is_ingest(c.kind)) {
     VERIFY(ingest_connections_open_ > 0);
     --ingest_connections_open_;
   }
-  c.splitter.release(carry_);
   ::close(c.fd);
   // A descriptor is free again: a listener paused for want of one may try now.
   for (Listener& listener : listeners_) {
     if (listener.accept_resume_ms != 0) listener.accept_resume_ms = 1;
   }
-  const uint32_t generation = c.generation + 1;
-  c = Connection{};
-  c.generation = generation;
-  free_connections_.push_back(slot);
-  --open_connections_;
+  connections_.release(slot);
   ++metrics_.connections_closed;
 }
 
