@@ -1,8 +1,9 @@
 // Engine micro-benchmark: the per-sample path of ingest on one thread with 1 000 000 distinct
-// names: framing (LineSplitter), parsing (istatd line protocol), caret/normalisation, name hash,
-// routing to one of 4 shards, and Shard::add_sample (table lookup, WAL record, merge into every
-// level). Shards run on a store that completes writes without keeping them: this is CPU only.
-// Reported as time per sample (items_per_second). Run: build/perf/engine_bench
+// names, through the daemon's own LinePipeline: framing (LineSplitter), parsing (istatd line
+// protocol), caret/normalisation, name hash and shard choice (4 shards), then batches per shard
+// into Shard::add_batch (table lookup, WAL record, merge into every level). Shards run on a store
+// that completes writes without keeping them: this is CPU only. Reported as time per sample
+// (items_per_second). Run: build/perf/engine_bench
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -10,10 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/ingest/counter_name.h"
-#include "engine/ingest/istatd_line.h"
-#include "engine/ingest/line_splitter.h"
-#include "engine/store/counter_table.h"
+#include "engine/ingest/line_pipeline.h"
 #include "engine/store/ingest_batch.h"
 #include "engine/store/shard.h"
 
@@ -23,6 +21,7 @@ namespace {
 constexpr int64_t kBenchTime = 1'795'240'800;
 constexpr uint32_t kShardCount = 4;
 constexpr size_t kChunkBytes = 64 * 1024;  // one provided receive buffer
+constexpr size_t kCarryBuffers = 16;
 
 // `lg.hHHH.mMMMM [<time> ]<value>\n` for names 0..count-1, the shape perf-anchors.md uses.
 std::string make_lines(uint32_t count, bool with_time, int64_t time) {
@@ -98,42 +97,22 @@ class BenchEngine {
   // Feeds the buffer in receive-sized chunks, batching samples per shard as the daemon does;
   // returns samples accepted.
   uint64_t feed(const std::string& lines) {
-    uint64_t accepted = 0;
     LineSplitter splitter;
-    auto hand_over = [&](uint32_t s) {
-      accepted += shards_[s]->add_batch(batches_[s].samples(), reasons_);
-      batches_[s].clear();
-    };
-    auto on_line = [&](std::string_view line) {
-      const LineResult parsed = parse_istatd_line(line);
-      if (!parsed.ok() || parsed.line.kind != LineKind::kSample) return;
-      const SampleFields& fields = parsed.line.sample;
-      IngestSample sample = ingest_sample_from(fields);
-      for_each_counter_name(fields.raw_name, fields.name_syntax, [&](std::string_view name) {
-        sample.name = name;
-        sample.hash = CounterTable::hash_name(name);
-        const auto s = static_cast<uint32_t>(sample.hash >> 62);
-        if (!batches_[s].add(sample)) {
-          hand_over(s);
-          batches_[s].add(sample);
-        }
-      });
-    };
-    auto on_reject = [](RejectReason) {};
+    sink_.accepted = 0;
     for (size_t offset = 0; offset < lines.size(); offset += kChunkBytes) {
-      splitter.feed(std::string_view(lines).substr(offset, kChunkBytes), carry_, on_line,
-                    on_reject);
-      for (uint32_t s = 0; s < kShardCount; ++s) hand_over(s);
+      pipeline_.feed_stream(IngestListener::kStatTcp, splitter, nullptr,
+                            std::string_view(lines).substr(offset, kChunkBytes), sink_);
+      for (uint32_t s = 0; s < kShardCount; ++s) sink_.hand_over(s);
       for (auto& store : stores_) store->deliver_all();
     }
-    splitter.finish(carry_, on_line, on_reject);
+    pipeline_.finish_stream(IngestListener::kStatTcp, splitter, nullptr, sink_);
     for (uint32_t s = 0; s < kShardCount; ++s) {  // one group commit and tick per round
-      hand_over(s);
+      sink_.hand_over(s);
       shards_[s]->commit();
       shards_[s]->tick();
       stores_[s]->deliver_all();
     }
-    return accepted;
+    return sink_.accepted;
   }
 
   ShardStats total() const {
@@ -151,12 +130,35 @@ class BenchEngine {
   }
 
  private:
+  // The daemon's local path: a batch per shard, handed to Shard::add_batch when full and after
+  // every receive buffer.
+  class BatchingSink final : public SampleSink {
+   public:
+    explicit BatchingSink(std::vector<std::unique_ptr<Shard>>& shards) : shards_(shards) {}
+    void take(const IngestSample& sample, uint32_t shard, IngestListener) override {
+      if (batches_[shard].add(sample)) return;
+      hand_over(shard);
+      const bool added = batches_[shard].add(sample);
+      VERIFY(added);  // an empty batch takes any valid name
+    }
+    void hand_over(uint32_t shard) {
+      accepted += shards_[shard]->add_batch(batches_[shard].samples(), reasons_);
+      batches_[shard].clear();
+    }
+    uint64_t accepted = 0;
+
+   private:
+    std::vector<std::unique_ptr<Shard>>& shards_;
+    IngestBatch batches_[kShardCount];
+    std::optional<RejectReason> reasons_[IngestBatch::kSamplesMax];
+  };
+
   ManualClock clock_;
-  CarryPool carry_{16};
-  IngestBatch batches_[kShardCount];
-  std::optional<RejectReason> reasons_[IngestBatch::kSamplesMax];
   std::vector<std::unique_ptr<DiscardingStore>> stores_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  IngestCountersByListener counters_{};
+  LinePipeline pipeline_{kShardCount, counters_, kCarryBuffers};
+  BatchingSink sink_{shards_};
 };
 
 // Steady state: every counter exists and each sample merges into its open bucket ("now").
@@ -206,31 +208,32 @@ BENCHMARK(BM_IngestNewBucketEachRound)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(10);
 
-// Parsing and hashing alone, for the split of the budget.
+// The line pipeline alone (framing, parsing, names, hashing, shard choice), for the split of the
+// budget: the sink only sums the hashes.
 void BM_ParseAndHashOnly(benchmark::State& state) {
+  class HashSumSink final : public SampleSink {
+   public:
+    void take(const IngestSample& sample, uint32_t shard, IngestListener) override {
+      sum += sample.hash + shard;
+      ++samples;
+    }
+    uint64_t sum = 0;
+    uint64_t samples = 0;
+  };
   const std::string lines = make_lines(static_cast<uint32_t>(state.range(0)), false, 0);
-  CarryPool carry(16);
-  uint64_t samples = 0;
-  uint64_t sink = 0;
+  IngestCountersByListener counters{};
+  LinePipeline pipeline(kShardCount, counters, kCarryBuffers);
+  HashSumSink sink;
   for (auto _ : state) {
     LineSplitter splitter;
-    auto on_line = [&](std::string_view line) {
-      const LineResult parsed = parse_istatd_line(line);
-      if (!parsed.ok()) return;
-      for_each_counter_name(parsed.line.sample.raw_name, parsed.line.sample.name_syntax,
-                            [&](std::string_view name) {
-                              sink += CounterTable::hash_name(name);
-                              ++samples;
-                            });
-    };
-    auto on_reject = [](RejectReason) {};
     for (size_t offset = 0; offset < lines.size(); offset += kChunkBytes) {
-      splitter.feed(std::string_view(lines).substr(offset, kChunkBytes), carry, on_line, on_reject);
+      pipeline.feed_stream(IngestListener::kStatTcp, splitter, nullptr,
+                           std::string_view(lines).substr(offset, kChunkBytes), sink);
     }
-    splitter.finish(carry, on_line, on_reject);
+    pipeline.finish_stream(IngestListener::kStatTcp, splitter, nullptr, sink);
   }
-  benchmark::DoNotOptimize(sink);
-  state.SetItemsProcessed(static_cast<int64_t>(samples));
+  benchmark::DoNotOptimize(sink.sum);
+  state.SetItemsProcessed(static_cast<int64_t>(sink.samples));
 }
 BENCHMARK(BM_ParseAndHashOnly)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 

@@ -15,10 +15,12 @@ namespace ringstat {
 uint64_t hash_counter_name(std::string_view name);
 
 // The shard owning the counter whose name hashes to `hash`: the high 32 bits modulo the shard
-// count, so the choice is independent of the table slot the low bits pick.
+// count, so the choice is independent of the table slot the low bits pick. The high half is
+// narrowed before the modulo: the same value, but a 32-bit division, which costs a fraction of a
+// 64-bit one on every sample.
 inline uint32_t shard_of_hash(uint64_t hash, uint32_t shard_count) {
   VERIFY(shard_count > 0);
-  return static_cast<uint32_t>((hash >> 32) % shard_count);
+  return static_cast<uint32_t>(hash >> 32) % shard_count;
 }
 
 }  // namespace ringstat
