@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 
+#include "engine/ingest/counter_hash.h"
 #include "engine/ingest/counter_name.h"
 #include "engine/query/glob.h"
 #include "net/daemon/daemon_metrics.h"
@@ -35,7 +36,7 @@ const Retention& DaemonServices::default_retention() const {
 
 void DaemonServices::query_counter(std::string name, CounterQuery query,
                                    std::function<void(CounterQueryOutcome)> done) {
-  const uint64_t hash = CounterTable::hash_name(name);
+  const uint64_t hash = hash_counter_name(name);
   const uint32_t shard = home_.shard_of(hash);
   const uint32_t origin = home_.index();
   home_.post(home_.owner_of(shard), [name = std::move(name), hash, shard, query, origin,
@@ -170,7 +171,7 @@ void DaemonServices::delete_counters(std::vector<std::string> names,
       continue;
     }
     std::string name(*normal);
-    const uint64_t hash = CounterTable::hash_name(name);
+    const uint64_t hash = hash_counter_name(name);
     const uint32_t shard = home_.shard_of(hash);
     home_.post(home_.owner_of(shard), [name = std::move(name), hash, shard, origin, i, state,
                                        finish](Reactor& owner) mutable {
@@ -206,7 +207,7 @@ void DaemonServices::delete_pattern(std::vector<std::string> globs,
             }
           });
           for (const std::string& name : matching) {
-            if (shard.delete_counter(name, CounterTable::hash_name(name))) deleted.push_back(name);
+            if (shard.delete_counter(name, hash_counter_name(name))) deleted.push_back(name);
           }
         });
         return deleted;

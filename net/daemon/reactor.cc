@@ -138,6 +138,7 @@ bool Reactor::open_shards() {
     owned->shard = std::make_unique<Shard>(shard_config(config, shard, layout.shard_count),
                                            *owned->store, clock_);
     local_slot_of_shard_[shard] = static_cast<int32_t>(shards_.size());
+    router_.own_shard(shard, *owned->shard);
     shards_.push_back(std::move(owned));
   }
   // The pools exist now: register them so page I/O uses fixed buffers.
