@@ -74,7 +74,7 @@ struct Connection {
 
 class ConnectionTable {
  public:
-  explicit ConnectionTable(uint32_t slots_max) : slots_(slots_max) {
+  explicit ConnectionTable(uint32_t slots_max) : slots_(slots_max), ingest_budget_(slots_max) {
     for (uint32_t slot = slots_max; slot > 0; --slot) free_.push_back(slot - 1);
   }
   ConnectionTable(const ConnectionTable&) = delete;
@@ -84,9 +84,20 @@ class ConnectionTable {
   uint32_t open_count() const { return static_cast<uint32_t>(slots_.size() - free_.size()); }
   bool full() const { return free_.empty(); }
 
-  // A fresh connection of `kind` on `fd` in a free slot (VERIFYs that one is free).
+  // Ingest connections (stat and Graphite over TCP) may use at most `budget` slots: their share
+  // of the open-file limit (docs/architecture.md, "Hostile input"); every slot until it is set.
+  void set_ingest_budget(uint32_t budget) { ingest_budget_ = budget; }
+  uint32_t ingest_open() const { return ingest_open_; }
+  bool ingest_full() const { return ingest_open_ >= ingest_budget_; }
+
+  // A fresh connection of `kind` on `fd` in a free slot (VERIFYs that one is free, and that an
+  // ingest connection is within the budget).
   uint32_t open(ListenerKind kind, int fd) {
     VERIFY(!free_.empty());
+    if (is_ingest(kind)) {
+      VERIFY(!ingest_full());
+      ++ingest_open_;
+    }
     const uint32_t slot = free_.back();
     free_.pop_back();
     Connection& c = slots_[slot];
@@ -102,6 +113,10 @@ class ConnectionTable {
   void release(uint32_t slot) {
     Connection& c = slots_[slot];
     VERIFY(c.in_use);
+    if (is_ingest(c.kind)) {
+      VERIFY(ingest_open_ > 0);
+      --ingest_open_;
+    }
     const uint32_t generation = c.generation + 1;
     c = Connection{};
     c.generation = generation;
@@ -130,6 +145,8 @@ class ConnectionTable {
  private:
   std::vector<Connection> slots_;
   std::vector<uint32_t> free_;  // a stack of free slots
+  uint32_t ingest_budget_;
+  uint32_t ingest_open_ = 0;
 };
 
 }  // namespace ringstat

@@ -191,7 +191,8 @@ void Reactor::abandon_startup() {
     io_uring_sqe* sqe = ring_->get_sqe();
     io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
     io_uring_sqe_set_data64(sqe, make_user_data(IoOwner::kCancel, 0, 0));
-    stopping_ = true;  // completions of cancelled accepts and receives must not re-arm
+    // Completions of cancelled accepts and receives must not re-arm.
+    shutdown_phase_ = ShutdownPhase::kDraining;
     for (int round = 0; armed_operations_ > 0 && round < 1000; ++round) {
       ring_->submit_and_wait(std::chrono::milliseconds(10));
       ring_->drain([&](const io_uring_cqe& cqe) { dispatch(cqe); });
@@ -228,7 +229,7 @@ void Reactor::loop() {
   const int64_t now_ms = wall_ms();
   next_commit_ms_ = now_ms + context_.config().commit_interval_ms;
   next_tick_ms_ = now_ms + kTickInterval_ms;
-  while (!stopped_) pass();
+  while (shutdown_phase_ != ShutdownPhase::kStopped) pass();
 }
 
 // One pass: wait for work, handle every completion, then the work they enabled, in batches.
@@ -259,7 +260,7 @@ void Reactor::pass() {
     }
     send_doorbells();
   }
-  if (stopping_) shutdown_step();
+  if (stopping()) shutdown_step();
 }
 
 void Reactor::dispatch(const io_uring_cqe& cqe) {
@@ -385,22 +386,8 @@ MetricsSnapshot Reactor::snapshot() const {
   return result;
 }
 
-// This reactor's part of GET /?a=: its open TCP agent connections and the agents that left in the
-// last kAgentMemory_s.
 std::vector<AgentInfo> Reactor::agents_here() const {
-  std::vector<AgentInfo> agents;
-  const int64_t now = clock_.now_s();
-  for (const Connection& c : connections_) {
-    if (!c.in_use || !c.is_tcp_ingest()) continue;
-    agents.push_back(AgentInfo{std::get<IngestStreamState>(c.protocol).agent.entries(), c.peer,
-                               true, c.connected_s, now - c.last_activity_s});
-  }
-  for (const OfflineAgent& agent : offline_agents_) {
-    if (agent.last_activity_s < now - kAgentMemory_s) continue;
-    agents.push_back(
-        AgentInfo{agent.meta, agent.peer, false, agent.connected_s, now - agent.last_activity_s});
-  }
-  return agents;
+  return agents_.list(connections_, clock_.now_s());
 }
 
 }  // namespace ringstat

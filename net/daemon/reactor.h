@@ -22,6 +22,7 @@
 #include "engine/store/clock.h"
 #include "engine/store/ingest_batch.h"
 #include "engine/store/shard.h"
+#include "net/daemon/agent_registry.h"
 #include "net/daemon/connection_table.h"
 #include "net/daemon/cross_reactor.h"
 #include "net/daemon/daemon_services.h"
@@ -37,7 +38,6 @@ namespace ringstat {
 
 class ReactorContext;
 class AdminSession;
-struct OfflineAgent;
 struct ReactorLogLimits;
 class HttpHandler;
 class HttpConnection;
@@ -218,7 +218,7 @@ class Reactor final {
   DaemonServices services_{*this};
   std::unique_ptr<HttpHandler> http_handler_;
 
-  std::deque<OfflineAgent> offline_agents_;  // in closing order, oldest first
+  AgentRegistry agents_;
   std::string bind_error_;
   uint32_t armed_operations_ = 0;  // multishots and sends whose final completion is pending
 
@@ -230,15 +230,22 @@ class Reactor final {
   };
   std::vector<StoreReport> store_reports_;
   std::vector<std::function<bool()>> waiters_;
-  size_t shards_checkpointed_ = 0;
 
   int64_t next_commit_ms_ = 0;
   int64_t next_tick_ms_ = 0;
-  bool stop_broadcast_ = false;  // reactor 0: the shutdown was sent to every reactor
-  bool stopping_ = false;
-  int shutdown_phase_ = 0;
+  // The shutdown sequence (reactor_shutdown.cc), in order.
+  enum class ShutdownPhase : uint8_t {
+    kServing,
+    kDraining,       // connections closing; what was read is parsed and handed on
+    kDrained,        // reported to reactor 0; waiting for every reactor to drain
+    kCheckpointing,  // inbound queues applied, final checkpoints running, I/O ending
+    kStopped,        // the loop ends
+  };
+  bool stopping() const { return shutdown_phase_ != ShutdownPhase::kServing; }
+  ShutdownPhase shutdown_phase_ = ShutdownPhase::kServing;
+  size_t shards_checkpointed_ = 0;
+  bool stop_broadcast_ = false;    // reactor 0: the shutdown was sent to every reactor
   uint32_t drained_reactors_ = 0;  // reactor 0: reactors that have drained their input
-  bool stopped_ = false;
 
   // Hostile input (reactor_sockets.cc, reactor_protocols.cc; docs/architecture.md, "Hostile
   // input"): HTTP and admin receive into their own buffer ring, so ingest back-pressure holding
@@ -254,8 +261,6 @@ class Reactor final {
   void sweep_deadlines(int64_t now_ms);
   void count_admin_rejection(Connection& connection, bool rejected_before);
   std::unique_ptr<BufferRing> service_buffers_;
-  uint32_t ingest_connections_max_ = 0;
-  uint32_t ingest_connections_open_ = 0;
   int64_t next_sweep_ms_ = 0;
   std::unique_ptr<ReactorLogLimits> log_limits_;
 

@@ -11,8 +11,8 @@
 namespace ringstat {
 
 void Reactor::begin_shutdown() {
-  if (stopping_) return;
-  stopping_ = true;
+  if (stopping()) return;
+  shutdown_phase_ = ShutdownPhase::kDraining;
   stop_listening();
   for (uint32_t slot = 0; slot < connections_.slots(); ++slot) {
     if (connections_[slot].in_use) close_connection(slot);
@@ -26,12 +26,15 @@ bool Reactor::outbound_drained() const {
 
 void Reactor::shutdown_step() {
   switch (shutdown_phase_) {
-    case 0: {  // draining this reactor's input
+    case ShutdownPhase::kServing:
+    case ShutdownPhase::kStopped:
+      return;
+    case ShutdownPhase::kDraining: {
       router_.apply_local();
       router_.hand_on();
       hand_on_tasks();
       if (connections_.open_count() > 0 || !outbound_drained()) return;
-      shutdown_phase_ = 1;
+      shutdown_phase_ = ShutdownPhase::kDrained;
       post(0, [](Reactor& coordinator) {
         if (++coordinator.drained_reactors_ < coordinator.reactor_count_) return;
         for (uint32_t target = 0; target < coordinator.reactor_count_; ++target) {
@@ -40,9 +43,9 @@ void Reactor::shutdown_step() {
       });
       return;
     }
-    case 1:
-      return;  // waiting for every reactor to drain
-    case 2: {  // checkpoints requested
+    case ShutdownPhase::kDrained:
+      return;
+    case ShutdownPhase::kCheckpointing: {
       if (shards_checkpointed_ < shards_.size()) return;
       if (armed_operations_ > 0) return;
       for (const auto& owned : shards_) {
@@ -52,17 +55,15 @@ void Reactor::shutdown_step() {
         if (listener.fd >= 0) ::close(listener.fd);
         listener.fd = -1;
       }
-      stopped_ = true;
+      shutdown_phase_ = ShutdownPhase::kStopped;
       return;
     }
-    default:
-      return;
   }
 }
 
 void Reactor::final_checkpoint() {
-  shutdown_phase_ = 2;
-  // Every reactor has stopped reading and handed on all it held (shutdown_step phase 0), so the
+  shutdown_phase_ = ShutdownPhase::kCheckpointing;
+  // Every reactor has stopped reading and handed on all it held (kDraining), so the
   // positions published now are the end of the input: nothing newer can arrive.
   drain_inbound_published_so_far([this] {
     for (auto& owned : shards_) {

@@ -22,7 +22,6 @@
 namespace ringstat {
 
 namespace {
-constexpr size_t kOfflineAgentsMax = 10000;
 
 // Accept back-off when descriptors run out: the first pause, and the cap it doubles up to. A
 // closed connection ends the pause early (it freed a descriptor).
@@ -109,7 +108,7 @@ bool Reactor::open_listeners() {
     listener.fd = fd.value();
     listeners_.push_back(listener);
   }
-  ingest_connections_max_ = ingest_connection_budget();
+  connections_.set_ingest_budget(ingest_connection_budget());
   for (uint32_t l = 0; l < listeners_.size(); ++l) {
     if (is_udp(listeners_[l].kind)) {
       arm_udp_receive(l);
@@ -196,7 +195,7 @@ void Reactor::on_accept(uint32_t l, const io_uring_cqe& cqe) {
   }
   // Any other error ended the multishot for that one connection: accept on at once. After
   // EMFILE the same connection would fail again at once, forever; resume_accepts re-arms.
-  if (!listener.armed && !stopping_ && listener.accept_resume_ms == 0) arm_accept(l);
+  if (!listener.armed && !stopping() && listener.accept_resume_ms == 0) arm_accept(l);
 }
 
 // Out of descriptors: the connection stays in the listen backlog, so accepting again now would
@@ -229,7 +228,7 @@ void Reactor::resume_accepts(int64_t now_ms) {
   for (uint32_t l = 0; l < listeners_.size(); ++l) {
     Listener& listener = listeners_[l];
     if (listener.accept_resume_ms == 0 || now_ms < listener.accept_resume_ms) continue;
-    if (listener.armed || stopping_) continue;  // a cancel is still on its way
+    if (listener.armed || stopping()) continue;  // a cancel is still on its way
     listener.accept_resume_ms = 0;
     arm_accept(l);
   }
@@ -237,18 +236,18 @@ void Reactor::resume_accepts(int64_t now_ms) {
 
 void Reactor::take_connection(uint32_t l, int fd) {
   const ListenerKind kind = listeners_[l].kind;
-  if (stopping_ || connections_.full()) {
-    if (!stopping_) ++metrics_.accept_errors;  // every connection slot is in use
+  if (stopping() || connections_.full()) {
+    if (!stopping()) ++metrics_.accept_errors;  // every connection slot is in use
     ::close(fd);
     return;
   }
-  if (is_ingest(kind) && ingest_connections_open_ >= ingest_connections_max_) {
+  if (is_ingest(kind) && connections_.ingest_full()) {
     ++metrics_.connections_refused;
     ::close(fd);
     uint64_t unlogged = 0;
     if (log_limits_->ingest_refused.take(monotonic_ms(), &unlogged)) {
       process_log().warn(
-          "closed an ingest connection: " + std::to_string(ingest_connections_open_) +
+          "closed an ingest connection: " + std::to_string(connections_.ingest_open()) +
           " are open, the most the open-file limit allows (" + std::to_string(unlogged) +
           " more since the last message)");
     }
@@ -266,7 +265,6 @@ void Reactor::take_connection(uint32_t l, int fd) {
   const DaemonConfig& config = context_.config();
   if (is_ingest(kind)) {
     set_keepalive(fd);
-    ++ingest_connections_open_;
   } else if (kind == ListenerKind::kHttp) {
     c.protocol.emplace<HttpExchangeState>();
     // The first request must arrive within the request timeout of connecting.
@@ -365,8 +363,8 @@ void Reactor::on_udp_receive(uint32_t l, const io_uring_cqe& cqe) {
     if (out == nullptr || (out->flags & MSG_TRUNC)) {
       ++metrics_.udp_truncated;  // larger than a buffer: dropped and counted, never half-parsed
       udp_buffers_->recycle(*bid);
-    } else if (ingest_blocked() || stopping_) {
-      if (stopping_) {
+    } else if (ingest_blocked() || stopping()) {
+      if (stopping()) {
         udp_buffers_->recycle(*bid);
       } else {
         deferred_.push_back(DeferredReceive{l, 0, *bid, length, true});
@@ -384,7 +382,7 @@ void Reactor::on_udp_receive(uint32_t l, const io_uring_cqe& cqe) {
   if (cqe.flags & IORING_CQE_F_MORE) return;
   listener.armed = false;
   --armed_operations_;
-  if (stopping_) return;
+  if (stopping()) return;
   if (cqe.res == -ENOBUFS) {
     ++metrics_.enobufs;
     starved_udp_.push_back(l);
@@ -414,7 +412,7 @@ void Reactor::rearm_starved_receives() {
   }
   if (!starved_udp_.empty() && udp_buffers_->available() * 2 >= udp_buffers_->entries()) {
     for (uint32_t l : starved_udp_) {
-      if (!listeners_[l].armed && !stopping_) arm_udp_receive(l);
+      if (!listeners_[l].armed && !stopping()) arm_udp_receive(l);
     }
     starved_udp_.clear();
   }
@@ -497,23 +495,9 @@ void Reactor::close_connection(uint32_t slot) {
 void Reactor::finish_close(uint32_t slot) {
   Connection& c = connections_[slot];
   if (c.is_tcp_ingest()) {
-    const int64_t now = clock_.now_s();
-    // O(1) per close: a flood of short connections must not cost a scan of every remembered
-    // agent each. Expired agents leave from the front (GET /?a= skips any expired one left
-    // behind a newer one).
-    while (!offline_agents_.empty() &&
-           (offline_agents_.front().last_activity_s < now - kAgentMemory_s ||
-            offline_agents_.size() >= kOfflineAgentsMax)) {
-      offline_agents_.pop_front();
-    }
-    offline_agents_.push_back(
-        OfflineAgent{c.ingest().agent.take_entries(), c.peer, c.connected_s, c.last_activity_s});
+    agents_.remember(c, clock_.now_s());
     // A stream that ended without finish_input (an error, a shutdown) drops its partial line.
     pipeline_.release_stream(c.ingest().splitter);
-  }
-  if (is_ingest(c.kind)) {
-    VERIFY(ingest_connections_open_ > 0);
-    --ingest_connections_open_;
   }
   ::close(c.fd);
   // A descriptor is free again: a listener paused for want of one may try now.

@@ -60,15 +60,4 @@ struct ReactorLogLimits {
   LogOncePerWindow admin_rejected;
 };
 
-// GET /?a= lists the TCP agents seen in the last 25 hours.
-inline constexpr int64_t kAgentMemory_s = 25 * 3600;
-
-// A TCP agent that disconnected, kept for GET /?a= for kAgentMemory_s.
-struct OfflineAgent {
-  AgentMeta::Entries meta;
-  std::string peer;
-  int64_t connected_s = 0;
-  int64_t last_activity_s = 0;
-};
-
 }  // namespace ringstat
