@@ -1,6 +1,7 @@
 #include "fileformat/wal_format.h"
 
 #include <cstring>
+#include <optional>
 
 #include "base/verify.h"
 #include "fileformat/bytes.h"
@@ -73,11 +74,9 @@ void store_record(std::byte* out, const WalRecord& record) {
                    std::memcpy(out + kWalCounterCreateFixedBytes, create.name.data(),
                                create.name.size());
                  },
-                 [out](const WalSample& sample) {
-                   store_u32(out, static_cast<uint32_t>(WalRecordType::kSample));
-                   store_u32(out + 4, sample.counter_id);
-                   store_i64(out + 8, sample.time);
-                   store_f64(out + 16, sample.value);
+                 [](const WalSample&) {
+                   // Its encoding depends on the block's last time: WalBlockBuilder::append_sample.
+                   VERIFY(false && "samples are stored by append_sample");
                  },
                  [out](const WalBucketSample& sample) {
                    store_u32(out, static_cast<uint32_t>(WalRecordType::kBucketSample));
@@ -105,12 +104,40 @@ void store_record(std::byte* out, const WalRecord& record) {
              record);
 }
 
+// A SampleDelta: the type byte, the time offset as a little-endian i24, the counter and value.
+void store_sample_delta(std::byte* out, uint32_t counter_id, int64_t delta, double value) {
+  const auto offset = static_cast<uint32_t>(delta) & 0xFFFFFF;
+  store_u32(out, static_cast<uint32_t>(WalRecordType::kSampleDelta) | (offset << 8));
+  store_u32(out + 4, counter_id);
+  store_f64(out + 8, value);
+}
+
+int64_t load_delta(const std::byte* record) {
+  const uint32_t offset = load_u32(record) >> 8;
+  // Sign-extend the 24-bit field.
+  return static_cast<int64_t>(static_cast<int32_t>(offset << 8) >> 8);
+}
+
+// The time carried by a decoded record, if it has one.
+std::optional<int64_t> record_time(const WalRecord& record) {
+  if (const auto* sample = std::get_if<WalSample>(&record)) return sample->time;
+  if (const auto* bucket = std::get_if<WalBucketSample>(&record)) return bucket->time;
+  return std::nullopt;
+}
+
 // The three pad bytes after the type byte of the fixed-layout records.
 bool pad_is_zero(const std::byte* record) { return all_zero({record + 1, 3}); }
 
+struct LoadedRecord {
+  WalRecord record;
+  size_t bytes = 0;  // taken in the payload
+};
+
 // Decodes the record that starts at `record`; `remaining` (at least 1) is how many payload bytes
-// are left from there, so no field is read past payload_bytes. `index` names it in errors.
-Result<WalRecord> load_record(const std::byte* record, size_t remaining, size_t index) {
+// are left from there, so no field is read past payload_bytes. `index` names it in errors;
+// `version` is the block's; `last_time` is the time of the block's last timed record so far.
+Result<LoadedRecord> load_record(const std::byte* record, size_t remaining, size_t index,
+                                 uint16_t version, std::optional<int64_t> last_time) {
   const std::string where = "record " + std::to_string(index) + ": ";
   auto need = [&](size_t bytes) { return bytes <= remaining; };
   const uint8_t type = load_u8(record);
@@ -131,13 +158,29 @@ Result<WalRecord> load_record(const std::byte* record, size_t remaining, size_t 
       create.counter_id = load_u32(record + 4);
       create.name.assign(reinterpret_cast<const char*>(record + kWalCounterCreateFixedBytes),
                          name_length);
-      return WalRecord{std::move(create)};
+      const size_t bytes = kWalCounterCreateFixedBytes + name_length;
+      return LoadedRecord{WalRecord{std::move(create)}, bytes};
     }
     case WalRecordType::kSample: {
       if (!need(kWalSampleBytes)) return wal_error(where + "overruns payload");
       if (!pad_is_zero(record)) return wal_error(where + "pad bytes not zero");
-      return WalRecord{
-          WalSample{load_u32(record + 4), load_i64(record + 8), load_f64(record + 16)}};
+      const WalSample sample{load_u32(record + 4), load_i64(record + 8), load_f64(record + 16)};
+      if (version >= 2 && last_time && wal_delta_fits(*last_time, sample.time)) {
+        return wal_error(where + "a Sample that must be a SampleDelta");
+      }
+      return LoadedRecord{WalRecord{sample}, kWalSampleBytes};
+    }
+    case WalRecordType::kSampleDelta: {
+      if (version < 2) return wal_error(where + "SampleDelta in a version 1 block");
+      if (!need(kWalSampleDeltaBytes)) return wal_error(where + "overruns payload");
+      if (!last_time) return wal_error(where + "SampleDelta without an earlier time");
+      const int64_t delta = load_delta(record);
+      int64_t time = 0;
+      if (__builtin_add_overflow(*last_time, delta, &time)) {
+        return wal_error(where + "SampleDelta time out of range");
+      }
+      return LoadedRecord{WalRecord{WalSample{load_u32(record + 4), time, load_f64(record + 8)}},
+                          kWalSampleDeltaBytes};
     }
     case WalRecordType::kBucketSample: {
       if (!need(kWalBucketSampleBytes)) return wal_error(where + "overruns payload");
@@ -145,12 +188,13 @@ Result<WalRecord> load_record(const std::byte* record, size_t remaining, size_t 
       WalBucketSample sample{load_u32(record + 4), load_i64(record + 8),
                              load_bucket_record(record + 16)};
       if (sample.bucket.count == 0) return wal_error(where + "bucket count 0");
-      return WalRecord{sample};
+      return LoadedRecord{WalRecord{sample}, kWalBucketSampleBytes};
     }
     case WalRecordType::kCounterDelete: {
       if (!need(kWalCounterDeleteBytes)) return wal_error(where + "overruns payload");
       if (!pad_is_zero(record)) return wal_error(where + "pad bytes not zero");
-      return WalRecord{WalCounterDelete{load_u32(record + 4)}};
+      return LoadedRecord{WalRecord{WalCounterDelete{load_u32(record + 4)}},
+                          kWalCounterDeleteBytes};
     }
     case WalRecordType::kRetentionDefine: {
       if (!need(kWalRetentionDefineFixedBytes)) return wal_error(where + "overruns payload");
@@ -172,7 +216,8 @@ Result<WalRecord> load_record(const std::byte* record, size_t remaining, size_t 
         define.levels.push_back(level);
         level_in += kWalRetentionLevelBytes;
       }
-      return WalRecord{std::move(define)};
+      const size_t bytes = kWalRetentionDefineFixedBytes + level_count * kWalRetentionLevelBytes;
+      return LoadedRecord{WalRecord{std::move(define)}, bytes};
     }
   }
   return wal_error(where + "unknown type " + std::to_string(type));
@@ -199,27 +244,42 @@ size_t wal_record_bytes(const WalRecord& record) {
 void WalBlockBuilder::reset() {
   payload_bytes_ = 0;
   record_count_ = 0;
+  has_time_ = false;
 }
 
 bool WalBlockBuilder::append(const WalRecord& record) {
   verify_record(record);
+  if (const auto* sample = std::get_if<WalSample>(&record)) {
+    return append_sample(sample->counter_id, sample->time, sample->value);
+  }
   const size_t bytes = wal_record_bytes(record);
   if (bytes > free_bytes()) return false;
   store_record(payload_.data() + payload_bytes_, record);
   payload_bytes_ += bytes;
   ++record_count_;
+  if (std::optional<int64_t> time = record_time(record)) note_time(*time);
   return true;
 }
 
+size_t WalBlockBuilder::sample_bytes(int64_t time) const {
+  return has_time_ && wal_delta_fits(last_time_, time) ? kWalSampleDeltaBytes : kWalSampleBytes;
+}
+
 bool WalBlockBuilder::append_sample(uint32_t counter_id, int64_t time, double value) {
-  if (kWalSampleBytes > free_bytes()) return false;
+  const size_t bytes = sample_bytes(time);
+  if (bytes > free_bytes()) return false;
   std::byte* out = payload_.data() + payload_bytes_;
-  store_u32(out, static_cast<uint32_t>(WalRecordType::kSample));
-  store_u32(out + 4, counter_id);
-  store_i64(out + 8, time);
-  store_f64(out + 16, value);
-  payload_bytes_ += kWalSampleBytes;
+  if (bytes == kWalSampleDeltaBytes) {
+    store_sample_delta(out, counter_id, time - last_time_, value);
+  } else {
+    store_u32(out, static_cast<uint32_t>(WalRecordType::kSample));
+    store_u32(out + 4, counter_id);
+    store_i64(out + 8, time);
+    store_f64(out + 16, value);
+  }
+  payload_bytes_ += bytes;
   ++record_count_;
+  note_time(time);
   return true;
 }
 
@@ -248,10 +308,11 @@ Result<WalBlockHeader> decode_wal_block_header(std::span<const std::byte, kWalBl
     return wal_error("crc mismatch");
   }
   const uint16_t version = load_u16(base + kVersionOffset);
-  if (version != kWalFormatVersion) {
+  if (version < kWalFormatVersionOldest || version > kWalFormatVersion) {
     return wal_error("unsupported version " + std::to_string(version));
   }
   WalBlockHeader header;
+  header.version = version;
   header.payload_bytes = load_u16(base + kPayloadBytesOffset);
   if (header.payload_bytes > kWalPayloadBytes) {
     return wal_error("payload_bytes " + std::to_string(header.payload_bytes) + " too large");
@@ -281,15 +342,17 @@ Result<std::vector<WalRecord>> decode_wal_records(
   std::vector<WalRecord> records;
   records.reserve(record_count);
   size_t offset = 0;
+  std::optional<int64_t> last_time;
   while (offset < payload_bytes) {
     if (records.size() == record_count) {
       return wal_error("bytes after the last of " + std::to_string(record_count) + " records");
     }
-    Result<WalRecord> record =
-        load_record(payload + offset, payload_bytes - offset, records.size());
-    if (!record) return Error{record.error()};
-    offset += wal_record_bytes(record.value());
-    records.push_back(std::move(record.value()));
+    Result<LoadedRecord> loaded = load_record(payload + offset, payload_bytes - offset,
+                                              records.size(), header.value().version, last_time);
+    if (!loaded) return Error{loaded.error()};
+    offset += loaded.value().bytes;
+    if (std::optional<int64_t> time = record_time(loaded.value().record)) last_time = time;
+    records.push_back(std::move(loaded.value().record));
   }
   if (records.size() != record_count) {
     return wal_error("record_count " + std::to_string(record_count) + " but payload holds " +

@@ -22,11 +22,17 @@ namespace ringstat {
 inline constexpr size_t kWalBlockBytes = kBlockBytes;
 inline constexpr size_t kWalBlockHeaderBytes = 32;
 inline constexpr size_t kWalPayloadBytes = kWalBlockBytes - kWalBlockHeaderBytes;  // 4064
-inline constexpr uint16_t kWalFormatVersion = 1;
+// Version 2 added the 16-byte SampleDelta record; version 1 blocks are still read.
+inline constexpr uint16_t kWalFormatVersion = 2;
+inline constexpr uint16_t kWalFormatVersionOldest = 1;
 
 // Record sizes on disk (docs/format.md lists every field).
 inline constexpr size_t kWalCounterCreateFixedBytes = 8;  // followed by the name
 inline constexpr size_t kWalSampleBytes = 24;
+inline constexpr size_t kWalSampleDeltaBytes = 16;
+// A SampleDelta's time is a signed 24-bit offset from the previous timed record of its block.
+inline constexpr int64_t kWalSampleDeltaMax = (int64_t{1} << 23) - 1;
+inline constexpr int64_t kWalSampleDeltaMin = -(int64_t{1} << 23);
 inline constexpr size_t kWalBucketSampleBytes = 56;
 inline constexpr size_t kWalCounterDeleteBytes = 8;
 inline constexpr size_t kWalRetentionDefineFixedBytes = 4;  // followed by the levels
@@ -42,6 +48,7 @@ enum class WalRecordType : uint8_t {
   kBucketSample = 3,
   kCounterDelete = 4,
   kRetentionDefine = 5,
+  kSampleDelta = 6,  // version 2: a Sample stored as the time offset from the previous one
 };
 
 struct WalCounterCreate {
@@ -51,6 +58,10 @@ struct WalCounterCreate {
   std::string name;  // 1..255 bytes
   friend bool operator==(const WalCounterCreate&, const WalCounterCreate&) = default;
 };
+// A plain sample. On disk it is a Sample record, or a SampleDelta when an earlier record of the
+// same block carries a time within kWalSampleDeltaMin..kWalSampleDeltaMax of it (the encoding is
+// canonical: a block writer always takes the SampleDelta then, and a reader refuses a version 2
+// Sample that should have been one).
 struct WalSample {
   uint32_t counter_id = 0;
   int64_t time = 0;
@@ -75,7 +86,8 @@ struct WalRetentionDefine {
 using WalRecord = std::variant<WalCounterCreate, WalSample, WalBucketSample, WalCounterDelete,
                                WalRetentionDefine>;
 
-// Bytes the record takes in a block's payload. VERIFYs nothing; see WalBlockBuilder::append.
+// The most bytes the record can take in a block's payload (a WalSample may take fewer: see
+// WalBlockBuilder::record_bytes). VERIFYs nothing.
 size_t wal_record_bytes(const WalRecord& record);
 
 // Fills one block's payload. Reused block after block; never allocates.
@@ -88,6 +100,9 @@ class WalBlockBuilder {
   bool append(const WalRecord& record);
   // The hot path: the same bytes as append(WalSample{...}) without building a variant.
   bool append_sample(uint32_t counter_id, int64_t time, double value);
+  // The bytes a sample at `time` would take if appended now: kWalSampleDeltaBytes or
+  // kWalSampleBytes.
+  size_t sample_bytes(int64_t time) const;
 
   bool empty() const { return record_count_ == 0; }
   size_t payload_bytes() const { return payload_bytes_; }
@@ -99,16 +114,31 @@ class WalBlockBuilder {
             std::span<std::byte, kWalBlockBytes> out) const;
 
  private:
+  void note_time(int64_t time) {
+    last_time_ = time;
+    has_time_ = true;
+  }
+
   std::array<std::byte, kWalPayloadBytes> payload_{};
   size_t payload_bytes_ = 0;
   uint32_t record_count_ = 0;
+  int64_t last_time_ = 0;  // of the last Sample, SampleDelta or BucketSample in this block
+  bool has_time_ = false;
 };
+
+// Whether a sample at `time` after a timed record at `previous` is stored as a SampleDelta.
+inline bool wal_delta_fits(int64_t previous, int64_t time) {
+  int64_t delta = 0;
+  if (__builtin_sub_overflow(time, previous, &delta)) return false;
+  return delta >= kWalSampleDeltaMin && delta <= kWalSampleDeltaMax;
+}
 
 struct WalBlockHeader {
   uint32_t shard_id = 0;
   uint64_t block_sequence = 0;
   uint16_t payload_bytes = 0;
   uint32_t record_count = 0;
+  uint16_t version = kWalFormatVersion;
   friend bool operator==(const WalBlockHeader&, const WalBlockHeader&) = default;
 };
 

@@ -75,7 +75,7 @@ void write_pages(const std::string& dir, const Bytes& golden_page) {
   write_seed(dir + "/golden_page", trimmed(golden_page));
 }
 
-void write_wal_blocks(const std::string& dir, const Bytes& golden_wal) {
+void write_wal_blocks(const std::string& dir, const Bytes& golden_wal, const Bytes& golden_wal_v2) {
   std::array<std::byte, kWalBlockBytes> block;
   WalBlockBuilder builder;
   VERIFY(builder.append(WalRetentionDefine{0, {{10, 864000}, {300, 31'536'000}}}));
@@ -100,9 +100,25 @@ void write_wal_blocks(const std::string& dir, const Bytes& golden_wal) {
   builder.seal(1, ~uint64_t{0}, block);
   write_seed(dir + "/full_block", trimmed(block));
 
+  // SampleDeltas chained through both ends of their 24-bit range and across a BucketSample.
+  builder.reset();
+  VERIFY(builder.append_sample(4, 0, 1));
+  VERIFY(builder.append_sample(4, kWalSampleDeltaMax, 2));
+  VERIFY(builder.append_sample(4, 0, 3));
+  VERIFY(builder.append(WalBucketSample{4, -5, Bucket::of_value(4)}));
+  VERIFY(builder.append_sample(4, -5 + kWalSampleDeltaMin, 5));
+  VERIFY(builder.append_sample(4, INT64_MAX, 6));
+  builder.seal(2, 99, block);
+  write_seed(dir + "/sample_deltas", trimmed(block));
+
   for (size_t offset = 0; offset + kWalBlockBytes <= golden_wal.size(); offset += kWalBlockBytes) {
     write_seed(dir + "/golden_wal_" + std::to_string(offset / kWalBlockBytes),
                trimmed(std::span(golden_wal).subspan(offset, kWalBlockBytes)));
+  }
+  for (size_t offset = 0; offset + kWalBlockBytes <= golden_wal_v2.size();
+       offset += kWalBlockBytes) {
+    write_seed(dir + "/golden_wal_v2_" + std::to_string(offset / kWalBlockBytes),
+               trimmed(std::span(golden_wal_v2).subspan(offset, kWalBlockBytes)));
   }
 }
 
@@ -180,7 +196,8 @@ int main(int argc, char** argv) {
   const std::string golden = argv[1];
   const std::string corpus = argv[2];
   write_pages(corpus + "/page", read_file(golden + "/page.bin"));
-  write_wal_blocks(corpus + "/wal_block", read_file(golden + "/wal.bin"));
+  write_wal_blocks(corpus + "/wal_block", read_file(golden + "/wal.bin"),
+                   read_file(golden + "/wal_v2.bin"));
   write_superblocks(corpus + "/superblock", read_file(golden + "/superblock.bin"));
   write_snapshots(corpus + "/snapshot", read_file(golden + "/checkpoint.bin"));
   return 0;

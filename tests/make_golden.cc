@@ -37,7 +37,9 @@ std::vector<std::byte> golden_page() {
   return bytes;
 }
 
-std::vector<std::byte> golden_wal() {
+// WAL format version 2 (wal_v2.bin). wal.bin holds the same records in version 1, written by the
+// version 1 writer; it is kept unchanged to prove version 1 logs still replay.
+std::vector<std::byte> golden_wal_v2() {
   std::vector<std::byte> bytes(2 * kWalBlockBytes);
   WalBlockBuilder builder;
   const WalRecord first[] = {
@@ -52,6 +54,7 @@ std::vector<std::byte> golden_wal() {
   builder.reset();
   VERIFY(builder.append(WalBucketSample{2, 1700000020, Bucket{3, 6, 14, 1, 3}}));
   VERIFY(builder.append_sample(2, 1700000021, 1));
+  VERIFY(builder.append_sample(1, 1700000021 + kWalSampleDeltaMax + 1, 2));  // too far: a Sample
   VERIFY(builder.append(WalCounterDelete{1}));
   builder.seal(2, 41,
                std::span<std::byte, kWalBlockBytes>(bytes.data() + kWalBlockBytes, kWalBlockBytes));
@@ -115,7 +118,7 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1];
   const SnapshotWriter snapshot = golden_snapshot();
   const bool ok = write_file(dir + "/page.bin", golden_page()) &&
-                  write_file(dir + "/wal.bin", golden_wal()) &&
+                  write_file(dir + "/wal_v2.bin", golden_wal_v2()) &&
                   write_file(dir + "/superblock.bin", golden_superblocks(snapshot)) &&
                   write_file(dir + "/checkpoint.bin", snapshot.blocks());
   if (!ok) {

@@ -64,10 +64,12 @@ void append_u32(std::vector<uint8_t>& out, uint32_t value) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(value >> (8 * i)));
 }
 
-// A valid Sample record as raw bytes.
-std::vector<uint8_t> raw_sample() {
+// A valid Sample record as raw bytes, at `time`.
+std::vector<uint8_t> raw_sample(int64_t time = 0) {
   std::vector<uint8_t> out{2, 0, 0, 0};
   append_u32(out, 9);
+  append_u32(out, static_cast<uint32_t>(time));
+  append_u32(out, static_cast<uint32_t>(static_cast<uint64_t>(time) >> 32));
   out.resize(24, 0);
   return out;
 }
@@ -89,7 +91,7 @@ TEST_CASE("wal block header carries shard, sequence, payload size and record cou
   CHECK(header.value() ==
         WalBlockHeader{5, 0x1122334455667788, static_cast<uint16_t>(builder.payload_bytes()), 5});
   CHECK(std::memcmp(block.data(), "RSWL", 4) == 0);
-  CHECK(load_u16(block.data() + 8) == 1);
+  CHECK(load_u16(block.data() + 8) == 2);
   CHECK(load_u32(block.data() + 12) == 5);
   CHECK(load_u64(block.data() + 16) == 0x1122334455667788);
   CHECK(load_u32(block.data() + 24) == 5);
@@ -167,21 +169,113 @@ TEST_CASE("append_sample writes the same bytes as appending a WalSample") {
 
 TEST_CASE("wal builder fills a block exactly and then refuses without changing it") {
   WalBlockBuilder builder;
-  // 169 samples take 4056 bytes; a CounterDelete fills the last 8.
-  for (int i = 0; i < 169; ++i) REQUIRE(builder.append_sample(1, i, i));
+  // A full Sample (24 bytes), then 252 SampleDeltas (16 bytes each) take 4056 bytes; a
+  // CounterDelete fills the last 8.
+  for (int i = 0; i < 253; ++i) REQUIRE(builder.append_sample(1, i, i));
   CHECK(builder.free_bytes() == 8);
   CHECK_FALSE(builder.append_sample(1, 0, 0));
   CHECK_FALSE(builder.append(WalBucketSample{1, 0, Bucket::of_value(1)}));
-  CHECK(builder.record_count() == 169);
+  CHECK(builder.record_count() == 253);
   REQUIRE(builder.append(WalCounterDelete{9}));
   CHECK(builder.free_bytes() == 0);
   CHECK(builder.payload_bytes() == kWalPayloadBytes);
   CHECK_FALSE(builder.append(WalCounterDelete{10}));
-  CHECK(builder.record_count() == 170);
+  CHECK(builder.record_count() == 254);
   Result<std::vector<WalRecord>> decoded = decode_wal_records(seal(builder, 1, 1));
   REQUIRE(decoded.ok());
-  CHECK(decoded.value().size() == 170);
+  CHECK(decoded.value().size() == 254);
+  CHECK(decoded.value()[252] == WalRecord{WalSample{1, 252, 252}});
   CHECK(decoded.value().back() == WalRecord{WalCounterDelete{9}});
+}
+
+TEST_CASE("a sample near the block's last time is a 16-byte SampleDelta, laid out as documented") {
+  WalBlockBuilder builder;
+  CHECK(builder.sample_bytes(1700000000) == kWalSampleBytes);  // no time in the block yet
+  REQUIRE(builder.append(WalBucketSample{3, 1700000000, Bucket::of_value(2)}));
+  CHECK(builder.sample_bytes(1700000000 - 5) == kWalSampleDeltaBytes);
+  REQUIRE(builder.append_sample(0x01020304, 1700000000 - 5, 1.5));
+  CHECK(builder.payload_bytes() == kWalBucketSampleBytes + kWalSampleDeltaBytes);
+  const BlockBytes block = seal(builder, 1, 1);
+  const std::byte* record = block.data() + kPayload + kWalBucketSampleBytes;
+  CHECK(load_u8(record) == 6);
+  // -5 as a little-endian i24: FB FF FF.
+  CHECK(load_u8(record + 1) == 0xFB);
+  CHECK(load_u8(record + 2) == 0xFF);
+  CHECK(load_u8(record + 3) == 0xFF);
+  CHECK(load_u32(record + 4) == 0x01020304);
+  CHECK(load_f64(record + 8) == 1.5);
+  Result<std::vector<WalRecord>> decoded = decode_wal_records(block);
+  REQUIRE_MESSAGE(decoded.ok(), decoded.error());
+  CHECK(decoded.value()[1] == WalRecord{WalSample{0x01020304, 1700000000 - 5, 1.5}});
+}
+
+TEST_CASE("deltas chain from record to record, and a gap beyond 24 bits takes a full Sample") {
+  WalBlockBuilder builder;
+  const int64_t times[] = {1000,      1000 + kWalSampleDeltaMax,
+                           1000,      1000 + kWalSampleDeltaMax + 1 + kWalSampleDeltaMax,
+                           INT64_MIN, INT64_MIN + 1,
+                           INT64_MAX, INT64_MAX + kWalSampleDeltaMin};
+  const size_t expected_bytes[] = {24, 16, 16, 24, 24, 16, 24, 16};
+  for (size_t i = 0; i < std::size(times); ++i) {
+    CAPTURE(i);
+    CHECK(builder.sample_bytes(times[i]) == expected_bytes[i]);
+    REQUIRE(builder.append_sample(static_cast<uint32_t>(i), times[i], 0.5));
+  }
+  Result<std::vector<WalRecord>> decoded = decode_wal_records(seal(builder, 1, 1));
+  REQUIRE_MESSAGE(decoded.ok(), decoded.error());
+  REQUIRE(decoded.value().size() == std::size(times));
+  for (size_t i = 0; i < std::size(times); ++i) {
+    CHECK(std::get<WalSample>(decoded.value()[i]).time == times[i]);
+  }
+}
+
+TEST_CASE("a reset block starts without a time: its first sample is a full Sample") {
+  WalBlockBuilder builder;
+  REQUIRE(builder.append_sample(1, 50, 1));
+  builder.reset();
+  CHECK(builder.sample_bytes(50) == kWalSampleBytes);
+}
+
+TEST_CASE("version 2 decoding refuses non-canonical and unanchored SampleDeltas") {
+  WalBlockBuilder builder;
+  REQUIRE(builder.append_sample(1, 100, 1));
+  REQUIRE(builder.append_sample(1, 90, 2));  // a SampleDelta of -10
+  BlockBytes block = seal(builder, 1, 1);
+  const std::byte* second = block.data() + kPayload + kWalSampleBytes;
+
+  SUBCASE("a full Sample where a delta fits") {
+    // Rewrite the block by hand: two full Samples 10 s apart.
+    BlockBytes rewritten = block;
+    std::byte* out = rewritten.data() + kPayload + kWalSampleBytes;
+    store_u32(out, 2);
+    store_u32(out + 4, 1);
+    store_i64(out + 8, 90);
+    store_f64(out + 16, 2);
+    store_u16(rewritten.data() + 10, 2 * kWalSampleBytes);
+    reseal(rewritten);
+    Result<std::vector<WalRecord>> decoded = decode_wal_records(rewritten);
+    REQUIRE_FALSE(decoded.ok());
+    CHECK(decoded.error().find("must be a SampleDelta") != std::string::npos);
+  }
+  SUBCASE("a SampleDelta first in its block") {
+    BlockBytes rewritten{};
+    std::memcpy(rewritten.data(), block.data(), kPayload);
+    std::memcpy(rewritten.data() + kPayload, second, kWalSampleDeltaBytes);
+    store_u16(rewritten.data() + 10, kWalSampleDeltaBytes);
+    store_u32(rewritten.data() + 24, 1);
+    reseal(rewritten);
+    Result<std::vector<WalRecord>> decoded = decode_wal_records(rewritten);
+    REQUIRE_FALSE(decoded.ok());
+    CHECK(decoded.error().find("without an earlier time") != std::string::npos);
+  }
+  SUBCASE("a SampleDelta in a version 1 block") {
+    BlockBytes rewritten = block;
+    store_u16(rewritten.data() + 8, 1);
+    reseal(rewritten);
+    Result<std::vector<WalRecord>> decoded = decode_wal_records(rewritten);
+    REQUIRE_FALSE(decoded.ok());
+    CHECK(decoded.error().find("version 1") != std::string::npos);
+  }
 }
 
 TEST_CASE("the largest records fit in an empty block") {
@@ -229,9 +323,15 @@ TEST_CASE("a never-written wal block is not a valid block") {
 TEST_CASE("wal header decode checks version, sizes, reserved bytes and padding") {
   const BlockBytes original = sealed_block_of({WalCounterDelete{1}});
   BlockBytes block = original;
-  store_u16(block.data() + 8, 2);
+  store_u16(block.data() + 8, 3);
   reseal(block);
-  CHECK(records_error(block) == "wal block: unsupported version 2");
+  CHECK(records_error(block) == "wal block: unsupported version 3");
+  store_u16(block.data() + 8, 0);
+  reseal(block);
+  CHECK(records_error(block) == "wal block: unsupported version 0");
+  store_u16(block.data() + 8, 1);  // version 1 blocks are still read
+  reseal(block);
+  CHECK(records_error(block) == "(decoded)");
 
   block = original;
   store_u16(block.data() + 10, 4065);
@@ -256,7 +356,7 @@ TEST_CASE("wal header decode checks version, sizes, reserved bytes and padding")
 
 TEST_CASE("wal records must exactly fill payload_bytes and match record_count") {
   std::vector<uint8_t> two_samples = raw_sample();
-  const std::vector<uint8_t> second = raw_sample();
+  const std::vector<uint8_t> second = raw_sample(int64_t{1} << 40);  // too far for a delta
   two_samples.insert(two_samples.end(), second.begin(), second.end());
   CHECK(records_error(raw_block(two_samples, 2)) == "(decoded)");
   CHECK(records_error(raw_block(two_samples, 1)) == "wal block: bytes after the last of 1 records");
@@ -287,7 +387,7 @@ TEST_CASE("a wal record that would overrun payload_bytes is rejected") {
 }
 
 TEST_CASE("wal record decode rejects unknown types and non-zero pad bytes") {
-  for (uint8_t type : std::initializer_list<uint8_t>{0, 6, 0xFF}) {
+  for (uint8_t type : std::initializer_list<uint8_t>{0, 7, 0xFF}) {
     std::vector<uint8_t> record = raw_sample();
     record[0] = type;
     CAPTURE(type);

@@ -41,7 +41,7 @@ bool WalWriter::make_room(size_t record_bytes) {
 }
 
 bool WalWriter::append_sample(uint32_t counter_id, int64_t time, double value) {
-  if (!make_room(kWalSampleBytes)) return false;
+  if (!make_room(builder_.sample_bytes(time))) return false;
   const bool appended = builder_.append_sample(counter_id, time, value);
   VERIFY(appended);
   return true;
