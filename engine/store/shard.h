@@ -117,6 +117,10 @@ class Shard final : public IoCompletionSink, private CheckpointSource, private R
   struct PageMap {
     int64_t first_page_number = 0;
     std::vector<uint32_t> disk_pages;  // page-file page of page number first + i; 0 = none
+    // At most the smallest bucket index staged at this level (INT64_MAX: none staged yet). A
+    // lower bound, lowered as entries are staged and made exact by each expiry walk, so expiry
+    // skips the walk of a level that cannot hold an expired entry.
+    int64_t staged_index_floor = INT64_MAX;
   };
   struct Counter {
     uint32_t first_level = 0;
@@ -143,6 +147,8 @@ class Shard final : public IoCompletionSink, private CheckpointSource, private R
   void find_gauge_entries(uint32_t id, int64_t time, uint32_t (&found)[kRetentionLevelsMax]) const;
   uint32_t find_staged_entry(uint32_t id, size_t level_index, int64_t index) const;
   StagedEntry& new_staged_entry(uint32_t id, size_t level_index, int64_t index, bool raw);
+  // Links entry `e` into its level's staged list at its place in descending index order.
+  void link_staged(uint32_t id, size_t level_index, uint32_t e);
   static bool event_sum_fits(const Retention& retention, double raw_sum);
   void apply_event_raw(uint32_t id, int64_t time, double value);
   // apply_event_raw with the finest level's staged entry already looked up (kNoEntry: none yet).

@@ -262,10 +262,8 @@ void Shard::finish_flush(uint32_t slot) {
   while (e != kNoEntry) {
     const uint32_t next = staging_.at(e).next;
     if (counter_live) {
-      LevelState& state = level(job.counter_id, job.level);
-      staging_.at(e).next = state.staged_head;
-      state.staged_head = e;
-      ++state.staged_final;
+      link_staged(job.counter_id, job.level, e);
+      ++level(job.counter_id, job.level).staged_final;
     } else {
       staging_.release(e);
     }
@@ -345,6 +343,10 @@ void Shard::expire_counter(uint32_t id, int64_t now) {
         map.first_page_number += static_cast<int64_t>(drop);
       }
     }
+    // Staged buckets older than the retention leave too; the walk is skipped while no staged
+    // index can be that old, which is nearly always.
+    if (map.staged_index_floor >= oldest_index) continue;
+    int64_t floor = INT64_MAX;
     uint32_t* link = &state.staged_head;
     while (*link != kNoEntry) {
       StagedEntry& entry = staging_.at(*link);
@@ -354,9 +356,11 @@ void Shard::expire_counter(uint32_t id, int64_t now) {
         if (state.staged_final > 0) --state.staged_final;
         staging_.release(gone);
       } else {
+        floor = std::min(floor, entry.index);
         link = &entry.next;
       }
     }
+    map.staged_index_floor = floor;
   }
 }
 

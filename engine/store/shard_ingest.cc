@@ -178,22 +178,35 @@ size_t Shard::add_batch(std::span<const IngestSample> samples,
   return accepted;
 }
 
+// Invariant 12: a level's staged list is in descending bucket index order, so the steady state
+// (each sample opens its counter's next bucket, or merges into the newest one) finds or places its
+// entry at the head, however many older buckets wait for their page.
 uint32_t Shard::find_staged_entry(uint32_t id, size_t level_index, int64_t index) const {
   for (uint32_t e = level(id, level_index).staged_head; e != kNoEntry; e = staging_.at(e).next) {
-    if (staging_.at(e).index == index) return e;
+    const int64_t at = staging_.at(e).index;
+    if (at == index) return e;
+    if (at < index) break;  // every later entry is older still
   }
   return kNoEntry;
 }
 
+void Shard::link_staged(uint32_t id, size_t level_index, uint32_t e) {
+  const int64_t index = staging_.at(e).index;
+  uint32_t* link = &level(id, level_index).staged_head;
+  while (*link != kNoEntry && staging_.at(*link).index > index) link = &staging_.at(*link).next;
+  staging_.at(e).next = *link;
+  *link = e;
+  PageMap& map = page_map(id, level_index);
+  map.staged_index_floor = std::min(map.staged_index_floor, index);
+}
+
 StagedEntry& Shard::new_staged_entry(uint32_t id, size_t level_index, int64_t index, bool raw) {
-  LevelState& state = level(id, level_index);
   const uint32_t e = staging_.allocate();
   VERIFY(e != kNoEntry);  // add_sample and finalisation keep a reserve
   StagedEntry& entry = staging_.at(e);
   entry.index = index;
   entry.flags = raw ? kStagedEventRaw : 0;
-  entry.next = state.staged_head;
-  state.staged_head = e;
+  link_staged(id, level_index, e);
   ++stats_.buckets_staged;
   if (!raw) note_staged(id, level_index);
   return entry;

@@ -65,7 +65,10 @@ Status Shard::restore_counter(const SnapshotCounter& snapshot) {
     }
     map.first_page_number = saved.first_page_number;
     map.disk_pages = saved.disk_pages;
-    for (const SnapshotStagedBucket& staged : saved.staged) {
+    // Snapshots list a level's staged buckets newest first (Invariant 12): restored oldest first,
+    // each one goes to the head of the list, so a long backlog restores in linear time.
+    for (auto it = saved.staged.rbegin(); it != saved.staged.rend(); ++it) {
+      const SnapshotStagedBucket& staged = *it;
       const bool raw = (staged.flags & kStagedEventRaw) != 0;
       if (raw && (l != 0 || counter.kind != CounterKind::kEvent)) {
         return Error{"raw event bucket outside an event counter's finest level"};
