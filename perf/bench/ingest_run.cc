@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "perf/bench/admin_client.h"
+#include "perf/bench/bench_options.h"
 #include "perf/bench/http_client.h"
 #include "perf/bench/loss_check.h"
 #include "perf/bench/report.h"
@@ -175,7 +176,8 @@ RunReport base_report(const IngestRunOptions& options) {
   report.target = options.target_text;
   report.protocol = std::string(protocol_name(config.plan.protocol));
   report.transport = config.transport == Transport::kTcp ? "tcp" : "udp";
-  report.timestamps = config.plan.explicit_timestamps ? "explicit" : "none";
+  report.timestamps = std::string(timestamp_mode_name(
+      config.plan.explicit_timestamps ? TimestampMode::kSteady : TimestampMode::kNow));
   report.counters = config.plan.counters;
   report.connections = config.connections;
   report.offered_per_s = config.rate_per_s;

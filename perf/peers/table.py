@@ -107,8 +107,8 @@ def cell(value, digits=0, marker=""):
 def print_table(rows, args):
     print("ringstat compare: %s on %s (%d CPUs, kernel %s)" % (
         args.date, platform.node(), os.cpu_count() or 0, platform.release()))
-    print("workload: graphite plaintext over TCP, %d counters rsb.hHHHH.mMMMM, explicit timestamps "
-          "(t0 %d, one 10 s bucket per sample), rate %s, %s s timed after a warm-up round, "
+    print("workload: graphite plaintext over TCP, %d counters rsb.hHHHH.mMMMM, steady "
+          "(t0 + 10 s x round, t0 %d: each sample opens its counter's next 10 s bucket), rate %s, %s s timed after a warm-up round, "
           "%d connections, ringstat threads %s; every server on 127.0.0.1, one after the other"
           % (args.counters, args.t0, args.rate, args.duration, args.connections, args.threads))
     header = ["server", "samples/s", "sent", "stored", "lost", "bad ctrs", "CPU ns/sample",
