@@ -1,12 +1,13 @@
 // Tests of ringstat-bench's storage figures: how many buckets a steady run makes each retention
 // level retain, bytes per bucket from pages and the store's size, the admin `stats` keys they
-// read, and the store directory's allocated size.
+// read, the store directory's allocated size, and where the report puts them.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "base/integer_math.h"
 #include "perf/bench/dir_usage.h"
+#include "perf/bench/report.h"
 #include "perf/bench/store_figures.h"
 
 namespace ringstat {
@@ -165,6 +167,32 @@ TEST_CASE("a directory's allocated size counts written blocks, not a sparse file
   CHECK(used.value() < empty.value() + bytes.size() + (1 << 20));  // the 64 MiB hole is free
   std::filesystem::remove_all(dir);
   CHECK(!allocated_bytes_under(dir.string()).ok());
+}
+
+TEST_CASE("the report carries written bytes per sample and the store figures") {
+  RunReport run;
+  run.sent_total = 1000;
+  run.written = WrittenFigures{250'000, true};
+  run.retention = "10s:10d";
+  SentLedger ledger;
+  ledger.rounds.assign(10, 100);
+  const std::vector<uint64_t> pages = {20};
+  run.store = store_figures(kHourStart_s, ledger, retention_of("10s:10d"), pages,
+                            uint64_t{1'000'000}, uint64_t{5});
+  const nlohmann::json json = nlohmann::json::parse(format_json(run));
+  CHECK(json["written_bytes"] == 250'000);
+  CHECK(json["written_bytes_per_sample"].get<double>() == doctest::Approx(250));
+  CHECK(json["written_window"] == "first line to the end of the admin flush");
+  CHECK(json["store"]["levels"][0]["buckets"] == 1000);
+  CHECK(json["store"]["levels"][0]["page_bytes_per_bucket"].get<double>() ==
+        doctest::Approx(81.92));
+  CHECK(json["store"]["store_bytes_per_bucket"].get<double>() == doctest::Approx(1000));
+  CHECK(json["store"]["staged_buckets"] == 5);
+
+  RunReport bare;
+  const nlohmann::json none = nlohmann::json::parse(format_json(bare));
+  CHECK(none["written_bytes_per_sample"].is_null());
+  CHECK(none["store"].is_null());
 }
 
 }  // namespace

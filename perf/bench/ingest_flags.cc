@@ -25,14 +25,30 @@ void add_ingest_flags(CLI::App& ingest, RawIngestFlags& raw) {
   ingest.add_option("--t0", raw.t0, "time of round 0 (default: now - 2 days, floored to 10 s)");
   ingest.add_flag("--warmup", raw.warmup, "send one full round first, timed separately");
   ingest.add_option("--cpus", raw.cpus, "pin sender threads, e.g. 0 or 0,1");
-  ingest.add_option("--server-pid", raw.server_pid, "measure this process through /proc")
+  ingest
+      .add_option("--server-pid", raw.server_pid,
+                  "measure this process through /proc: CPU, RSS and disk bytes per phase until "
+                  "it is idle again, and written_bytes_per_sample: disk bytes written from the "
+                  "first line to the end of the flush after the run (without --admin: until "
+                  "idle after the timed phase) over every sample sent, warm-up included")
       ->check(CLI::PositiveNumber);
-  ingest.add_option("--admin", raw.admin, "ringstat admin port, host:port");
+  ingest.add_option("--admin", raw.admin,
+                    "ringstat admin port, host:port: `flush` after the run, then `stats` for the "
+                    "store pages per level");
   ingest.add_option("--http", raw.http, "ringstat HTTP port, host:port");
   ingest.add_flag("--check-loss", raw.check_loss, "read every counter back from ringstat");
   ingest.add_option("--query-concurrency", raw.query_concurrency, "query threads during the run")
       ->check(CLI::Range(uint32_t{0}, kQueryThreadsMax));
   ingest.add_option("--query-kinds", raw.query_kinds, "day,list,post,vm_day");
+  ingest.add_option("--store-dir", raw.store_dir,
+                    "the server's store directory: its allocated size after the run gives store "
+                    "bytes per retained bucket");
+  ingest
+      .add_option("--retention", raw.retention,
+                  "the server's retention levels; their intervals say how many buckets a steady "
+                  "run makes each level retain (every bucket sent counts: keep --t0 within the "
+                  "finest level's retention, as the default t0 is)")
+      ->capture_default_str();
   ingest.add_option("--json", raw.json_path, "write every figure and parameter here");
   ingest.add_option("--label", raw.label, "a name for the run");
 }
@@ -83,6 +99,11 @@ std::optional<std::string> build_ingest_options(const RawIngestFlags& raw, int64
   if (!kinds) return "--query-kinds: expected a list of day, list, post, vm_day";
   out.query_kinds = *kinds;
   if (out.query_concurrency > 0 && !out.http) return "--query-concurrency needs --http";
+  out.store_dir = raw.store_dir;
+  Result<Retention> retention = parse_retention(raw.retention);
+  if (!retention.ok()) return "--retention: " + retention.error();
+  out.retention = std::move(retention.value());
+  out.retention_text = raw.retention;
   out.json_path = raw.json_path;
   out.label = raw.label.empty() ? std::string(protocol_name(config.plan.protocol)) + "-" +
                                       raw.transport + "-" + std::to_string(raw.counters)

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "perf/bench/ingest_run.h"
+#include "perf/bench/store_figures.h"
 #include "perf/bench/workload.h"
 
 namespace ringstat {
@@ -32,6 +33,8 @@ struct RawIngestFlags {
   bool check_loss = false;
   uint32_t query_concurrency = 0;
   std::string query_kinds = "day,list,post";
+  std::string store_dir;
+  std::string retention{kDefaultBenchRetention};
   std::string json_path;
   std::string label;
 };
