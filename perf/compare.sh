@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ringstat side by side with VictoriaMetrics, carbon-cache and InfluxDB: the same Graphite
-# workload (same names, rate, duration, the steady workload's timestamps) against each server in turn, on
-# 127.0.0.1 with a fresh scratch directory, every stored point counted back, one table on stdout.
+# workload (same names, rate, duration, the steady workload's timestamps) against each server in
+# turn, on 127.0.0.1 with a fresh scratch directory, every stored point counted back, one table on
+# stdout with each server's cost, disk bytes written per sample and data directory bytes per point.
 # Usage: perf/compare.sh --help. Peers are installed only with --install-peers.
 set -euo pipefail
 
