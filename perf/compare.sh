@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ringstat side by side with VictoriaMetrics, carbon-cache and InfluxDB: the same Graphite
-# workload (same names, rate, duration, explicit timestamps) against each server in turn, on
-# 127.0.0.1 with a fresh scratch directory, every stored point counted back, one table on stdout.
+# workload (same names, rate, duration, the steady workload's timestamps) against each server in
+# turn, on 127.0.0.1 with a fresh scratch directory, every stored point counted back, one table on
+# stdout with each server's cost, disk bytes written per sample and data directory bytes per point.
 # Usage: perf/compare.sh --help. Peers are installed only with --install-peers.
 set -euo pipefail
 
@@ -138,7 +139,7 @@ run_server() (
   # shellcheck disable=SC2046
   "$RINGSTAT_BENCH" ingest --protocol graphite --target "127.0.0.1:$GRAPHITE_PORT" \
     --server-pid "$PEER_PID" --counters "$COUNTERS" --rate "$RATE" --duration "$DURATION_S" \
-    --connections "$CONNECTIONS" --warmup --timestamps explicit --t0 "$T0" --label "$server" \
+    --connections "$CONNECTIONS" --warmup --timestamps steady --t0 "$T0" --label "$server" \
     --json "$JSON_DIR/$server.bench.json" $(peer_bench_args) \
     > "$JSON_DIR/$server.bench.out" 2> "$JSON_DIR/$server.bench.err" || bench_status=$?
   if ((bench_status != 0)); then

@@ -3,9 +3,10 @@
 // at creation; and durability: restart, crash, corrupt pages, expiry, a full disk.
 #include <doctest/doctest.h>
 
-#include <set>
-
+#include <algorithm>
 #include <cstring>
+#include <set>
+#include <vector>
 
 #include "engine/ingest/retention.h"
 #include "fileformat/page_format.h"
@@ -287,6 +288,76 @@ TEST_CASE("deleting a counter removes its data; the name can be used again") {
   CHECK(h.read("gone", 0).status == LevelRead::Status::kNotFound);
   CHECK_FALSE(h.add("gone", 9));
   CHECK(h.read("gone", 0).buckets[0].bucket == Bucket::of_value(9));
+}
+
+// The pages a level's buckets at `times` occupy: one per distinct page number.
+uint64_t pages_spanned(const std::vector<int64_t>& times, int64_t interval_s) {
+  std::vector<int64_t> pages;
+  for (int64_t time : times) pages.push_back(page_number_of(floor_div(time, interval_s)));
+  std::sort(pages.begin(), pages.end());
+  return static_cast<uint64_t>(std::unique(pages.begin(), pages.end()) - pages.begin());
+}
+
+TEST_CASE("live pages per level appear as levels flush, survive a restart and leave on expiry") {
+  ShardConfig config = small_shard_config(Retention{{{10, 2000}, {100, 100000}}});
+  config.flush_threshold = 1;
+  ShardHarness h(config);
+  CHECK(h.shard().stats().retention_levels_max == 2);
+  CHECK(h.shard().stats().pages_live[0] == 0);
+  std::vector<int64_t> times;
+  for (int i = 0; i < 150; ++i) times.push_back(kTestNow - 1500 + 10 * i);
+  for (int64_t time : times) CHECK_FALSE(h.add("paged", 1, time));
+  h.flush_all();
+  const uint64_t level0_pages = pages_spanned(times, 10);
+  const uint64_t level1_pages = pages_spanned(times, 100);
+  REQUIRE(level0_pages >= 2);  // the samples cross a page boundary at level 0
+  CHECK(h.shard().stats().pages_live[0] == level0_pages);
+  CHECK(h.shard().stats().pages_live[1] == level1_pages);
+  CHECK(h.shard().stats().pages_live[2] == 0);
+
+  // A late bucket rewrites its page as a new copy: still one live page for it.
+  CHECK_FALSE(h.add("paged", 7, times[3]));
+  h.flush_all();
+  CHECK(h.shard().stats().pages_live[0] == level0_pages);
+
+  // A restart counts the pages of the snapshot's page maps.
+  h.restart();
+  CHECK(h.shard().stats().pages_live[0] == level0_pages);
+  CHECK(h.shard().stats().pages_live[1] == level1_pages);
+
+  h.clock().advance(5000);
+  h.tick();
+  CHECK(h.shard().stats().pages_expired == level0_pages);
+  CHECK(h.shard().stats().pages_live[0] == 0);
+  CHECK(h.shard().stats().pages_live[1] == level1_pages);
+}
+
+TEST_CASE("deleting a counter takes its live pages away, also when the log replays the delete") {
+  ShardConfig config = small_shard_config(default_retention());
+  config.flush_threshold = 1;
+  ShardHarness h(config);
+  for (int i = 0; i < 120; ++i) {
+    CHECK_FALSE(h.add("stay", 1, kTestNow - 1200 + 10 * i));
+    CHECK_FALSE(h.add("leave", 1, kTestNow - 1200 + 10 * i));
+  }
+  h.flush_all();
+  const ShardStats before = h.shard().stats();
+  CHECK(before.retention_levels_max == 3);
+  REQUIRE(before.pages_live[0] >= 4);  // 120 buckets of each counter span two pages at 10 s
+  CHECK(before.pages_live[0] % 2 == 0);
+  CHECK(before.pages_live[1] == 2);
+  CHECK(before.pages_live[2] == 2);
+
+  CHECK(h.shard().delete_counter("leave", CounterTable::hash_name("leave")));
+  const ShardStats after = h.shard().stats();
+  for (size_t level = 0; level < 3; ++level) {
+    CHECK(after.pages_live[level] == before.pages_live[level] / 2);
+  }
+  h.durable();
+  h.crash();  // the snapshot still has both counters; the log's delete removes one
+  for (size_t level = 0; level < 3; ++level) {
+    CHECK(h.shard().stats().pages_live[level] == before.pages_live[level] / 2);
+  }
 }
 
 TEST_CASE("a torn newest superblock falls back to the previous checkpoint") {

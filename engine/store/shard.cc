@@ -1,5 +1,6 @@
 #include "engine/store/shard.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -146,6 +147,10 @@ ShardStats Shard::stats() const {
   result.staged_entries = staging_.used();
   result.staged_capacity = staging_.capacity();
   result.page_high_water = allocator_.high_water();
+  for (const Retention& retention : retentions_) {
+    result.retention_levels_max =
+        std::max(result.retention_levels_max, static_cast<uint32_t>(retention.levels.size()));
+  }
   result.wal_used_blocks = wal_.used_blocks();
   result.store_errors = health_.errors();
   result.store_errors_total = health_.errors_total();

@@ -239,6 +239,9 @@ void Shard::on_flush_write(uint32_t slot, int result) {
   if (job.old_page != PageAllocator::kNoPage) {
     VERIFY(disk_page(map, job.page_number) == job.old_page);
     allocator_.retire(job.old_page);
+  } else {
+    VERIFY(disk_page(map, job.page_number) == PageAllocator::kNoPage);
+    ++stats_.pages_live[job.level];  // a new copy of an old page replaces it; this one is new
   }
   set_disk_page(map, job.page_number, job.new_page);
   // The page now holds these buckets: they leave staging.
@@ -334,6 +337,8 @@ void Shard::expire_counter(uint32_t id, int64_t now) {
         if (map.disk_pages[drop] != PageAllocator::kNoPage) {
           allocator_.retire(map.disk_pages[drop]);
           ++stats_.pages_expired;
+          VERIFY(stats_.pages_live[l] > 0);
+          --stats_.pages_live[l];
         }
         ++drop;
       }

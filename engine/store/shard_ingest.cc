@@ -348,7 +348,10 @@ void Shard::remove_counter(uint32_t id) {
     LevelState& state = level(id, l);
     PageMap& map = page_map(id, l);
     for (uint32_t page : map.disk_pages) {
-      if (page != PageAllocator::kNoPage) allocator_.retire(page);
+      if (page == PageAllocator::kNoPage) continue;
+      allocator_.retire(page);
+      VERIFY(stats_.pages_live[l] > 0);
+      --stats_.pages_live[l];
     }
     map = PageMap{};
     uint32_t e = state.staged_head;

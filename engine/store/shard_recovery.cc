@@ -62,6 +62,7 @@ Status Shard::restore_counter(const SnapshotCounter& snapshot) {
     PageMap& map = page_map(id, l);
     for (uint32_t page : saved.disk_pages) {
       if (page >= allocator_.high_water()) return Error{"page beyond the page file's high water"};
+      if (page != PageAllocator::kNoPage) ++stats_.pages_live[l];
     }
     map.first_page_number = saved.first_page_number;
     map.disk_pages = saved.disk_pages;

@@ -53,6 +53,11 @@ struct ShardStats {
   uint64_t pages_corrupt = 0;
   uint64_t buckets_saturated = 0;  // merges past the exact range after ingest (Bucket::merge)
   uint64_t pages_expired = 0;
+  // Pages in the counters' page maps (what the store retains, not yet-unreleased old copies), by
+  // level of the counter's retention, level 0 the finest. Kept as pages come and go, because
+  // stats() runs on the reactor thread and cannot walk every counter.
+  std::array<uint64_t, kRetentionLevelsMax> pages_live{};
+  uint32_t retention_levels_max = 0;  // the most levels of any retention this shard knows
   uint64_t page_bytes_written = 0;
   uint64_t no_space = 0;
   uint64_t checkpoints = 0;

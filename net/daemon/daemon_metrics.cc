@@ -1,5 +1,6 @@
 #include "net/daemon/daemon_metrics.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <string_view>
@@ -78,6 +79,22 @@ void store_errors(PrometheusWriter& writer, const std::vector<MetricsSnapshot>& 
       MetricType::kGauge);
   writer.sample(
       {}, sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.store_failing}; }));
+}
+
+// The most levels of any retention a shard knows: every level index below it gets a sample, so
+// a level shows as 0 before its first page rather than missing.
+uint32_t retention_levels_max(const std::vector<MetricsSnapshot>& snapshots) {
+  uint32_t levels = 0;
+  for (const MetricsSnapshot& snapshot : snapshots) {
+    for (const ShardStats& shard : snapshot.shards) {
+      levels = std::max(levels, shard.retention_levels_max);
+    }
+  }
+  return levels;
+}
+
+uint64_t store_pages(const std::vector<MetricsSnapshot>& snapshots, uint32_t level) {
+  return sum_shards(snapshots, [level](const ShardStats& s) { return s.pages_live[level]; });
 }
 
 }  // namespace
@@ -195,6 +212,12 @@ void render_daemon_metrics(const std::vector<MetricsSnapshot>& snapshots, std::s
                 &ShardStats::page_writes);
   shard_counter(writer, snapshots, "ringstat_page_written_bytes_total",
                 "Bytes of counter pages written.", &ShardStats::page_bytes_written);
+  writer.family("ringstat_store_pages",
+                "Pages the store retains for counters, by retention level (0 the finest).",
+                MetricType::kGauge);
+  for (uint32_t level = 0; level < retention_levels_max(snapshots); ++level) {
+    writer.sample({{"level", std::to_string(level)}}, store_pages(snapshots, level));
+  }
   shard_counter(writer, snapshots, "ringstat_page_reads_total", "Counter pages read.",
                 &ShardStats::page_reads);
   shard_counter(writer, snapshots, "ringstat_page_errors_total",
@@ -272,6 +295,9 @@ std::vector<std::pair<std::string, std::string>> daemon_stats_lines(
   add("staged_buckets",
       sum_shards(snapshots, [](const ShardStats& s) { return uint64_t{s.staged_entries}; }));
   add("page_writes", sum_shards(snapshots, [](const ShardStats& s) { return s.page_writes; }));
+  for (uint32_t level = 0; level < retention_levels_max(snapshots); ++level) {
+    add("store_pages_level" + std::to_string(level), store_pages(snapshots, level));
+  }
   add("checkpoints", sum_shards(snapshots, [](const ShardStats& s) { return s.checkpoints; }));
   return lines;
 }

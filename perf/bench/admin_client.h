@@ -1,6 +1,7 @@
 // AdminClient: ringstat's admin line protocol (docs/http-api.md "Admin port") over one TCP
 // connection: a command line goes out, its output lines come back ending in `ok`, or one line
-// starting with `huh?` on failure. Used by the loss check for `flush`. One thread per client.
+// starting with `huh?` on failure. Used after a run for `flush` and `stats`. One thread per
+// client.
 #pragma once
 
 #include <cstddef>
@@ -13,7 +14,8 @@
 
 namespace ringstat {
 
-// `flush` of a million counters writes every staged bucket, so it may take minutes.
+// `flush` returns once every shard's log is durable up to what was read; staged buckets stay
+// staged, so it is quick on an idle server, and the bound is generous for a busy one.
 inline constexpr int kDefaultAdminTimeout_ms = 600'000;
 // The longest output line accepted, and the most output lines of one command.
 inline constexpr size_t kAdminLineBytesMax = 64 * 1024;

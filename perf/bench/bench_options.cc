@@ -25,6 +25,16 @@ std::optional<T> parse_number(std::string_view text) {
 
 }  // namespace
 
+std::optional<TimestampMode> parse_timestamp_mode(std::string_view text) {
+  if (text == "steady" || text == "explicit") return TimestampMode::kSteady;
+  if (text == "now" || text == "none") return TimestampMode::kNow;
+  return std::nullopt;
+}
+
+std::string_view timestamp_mode_name(TimestampMode mode) {
+  return mode == TimestampMode::kSteady ? "steady" : "now";
+}
+
 std::optional<TcpEndpoint> parse_host_port(std::string_view text) {
   std::string_view host;
   std::string_view port;

@@ -12,6 +12,13 @@
 
 namespace ringstat {
 
+// --timestamps: `steady` sends t0 + 10 s x round with every sample, so each sample opens its
+// counter's next 10 s bucket (the fleet's steady state); `now` sends none and the server stamps
+// each sample. `explicit` and `none`, their earlier names, stay accepted.
+enum class TimestampMode { kSteady, kNow };
+std::optional<TimestampMode> parse_timestamp_mode(std::string_view text);
+std::string_view timestamp_mode_name(TimestampMode mode);
+
 // The most CPUs --cpus may name.
 inline constexpr size_t kCpuListEntriesMax = 1024;
 

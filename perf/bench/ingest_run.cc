@@ -9,10 +9,13 @@
 #include <thread>
 
 #include "perf/bench/admin_client.h"
+#include "perf/bench/bench_options.h"
+#include "perf/bench/dir_usage.h"
 #include "perf/bench/http_client.h"
 #include "perf/bench/loss_check.h"
 #include "perf/bench/report.h"
 #include "perf/bench/server_probe.h"
+#include "perf/bench/store_figures.h"
 
 namespace ringstat {
 
@@ -165,6 +168,79 @@ LossFigures loss_figures(const LossReport& report) {
   return figures;
 }
 
+// The admin flush after the run: everything sent is durable when it returns, which ends the
+// written-bytes window. Then `stats` for the store's pages per level.
+struct AfterRunReadings {
+  std::optional<double> flush_s;
+  std::optional<uint64_t> write_bytes_end;
+  std::vector<uint64_t> pages_by_level;
+  std::optional<uint64_t> staged_buckets;
+};
+
+Result<AfterRunReadings> flush_and_read_stats(AdminClient& admin, const ServerProbe* probe) {
+  AfterRunReadings readings;
+  const Clock::time_point start = Clock::now();
+  if (Status flushed = admin.flush(); !flushed.ok()) return Error{"flush: " + flushed.error()};
+  readings.flush_s = seconds_since(start);
+  if (probe != nullptr) {
+    if (std::optional<ProcSample> reading = read_proc_sample(probe->pid())) {
+      readings.write_bytes_end = reading->write_bytes;
+    }
+  }
+  Result<std::vector<std::string>> stats = admin.command("stats");
+  if (!stats.ok()) return Error{"stats: " + stats.error()};
+  readings.pages_by_level = store_pages_by_level(stats.value());
+  readings.staged_buckets = stats_value(stats.value(), "staged_buckets");
+  return readings;
+}
+
+// After the senders stopped and the server settled: the admin flush that ends the written-bytes
+// window (without --admin the window ends at the probe's last reading), `stats`, the store
+// directory's allocated size, and from them the store figures. False when a reading that was
+// asked for could not be made.
+bool measure_store(const IngestRunOptions& options, const ServerProbe* probe,
+                   const SentLedger& ledger, std::optional<uint64_t> write_bytes_start,
+                   RunReport& report) {
+  bool complete = true;
+  std::optional<uint64_t> write_bytes_end;
+  if (probe != nullptr && probe->last()) write_bytes_end = probe->last()->write_bytes;
+  std::optional<AfterRunReadings> after_run;
+  if (options.admin) {
+    AdminClient admin(*options.admin);
+    std::fprintf(stderr, "flush, then stats\n");
+    if (Result<AfterRunReadings> readings = flush_and_read_stats(admin, probe)) {
+      after_run = std::move(readings.value());
+      report.flush_s = after_run->flush_s;
+      write_bytes_end = after_run->write_bytes_end;
+    } else {
+      std::fprintf(stderr, "ringstat-bench: admin: %s\n", readings.error().c_str());
+      complete = false;
+    }
+  }
+  if (write_bytes_start && write_bytes_end && *write_bytes_end >= *write_bytes_start) {
+    report.written = WrittenFigures{*write_bytes_end - *write_bytes_start, after_run.has_value()};
+  }
+  std::optional<uint64_t> store_bytes;
+  if (!options.store_dir.empty()) {
+    if (Result<uint64_t> bytes = allocated_bytes_under(options.store_dir)) {
+      store_bytes = bytes.value();
+    } else {
+      std::fprintf(stderr, "ringstat-bench: --store-dir: %s\n", bytes.error().c_str());
+      complete = false;
+    }
+  }
+  // Buckets retained follow from explicit timestamps only; a `now` run's buckets are wherever
+  // the server's clock put them.
+  if (options.ingest.plan.explicit_timestamps && (after_run || store_bytes)) {
+    const std::span<const uint64_t> pages =
+        after_run ? std::span<const uint64_t>(after_run->pages_by_level)
+                  : std::span<const uint64_t>();
+    report.store = store_figures(options.ingest.plan.t0, ledger, options.retention, pages,
+                                 store_bytes, after_run ? after_run->staged_buckets : std::nullopt);
+  }
+  return complete;
+}
+
 RunReport base_report(const IngestRunOptions& options) {
   const IngestConfig& config = options.ingest;
   RunReport report;
@@ -175,13 +251,15 @@ RunReport base_report(const IngestRunOptions& options) {
   report.target = options.target_text;
   report.protocol = std::string(protocol_name(config.plan.protocol));
   report.transport = config.transport == Transport::kTcp ? "tcp" : "udp";
-  report.timestamps = config.plan.explicit_timestamps ? "explicit" : "none";
+  report.timestamps = std::string(timestamp_mode_name(
+      config.plan.explicit_timestamps ? TimestampMode::kSteady : TimestampMode::kNow));
   report.counters = config.plan.counters;
   report.connections = config.connections;
   report.offered_per_s = config.rate_per_s;
   report.duration_s = config.duration_s;
   report.t0 = config.plan.t0;
   report.server_pid = options.server_pid;
+  report.retention = options.retention_text;
   return report;
 }
 
@@ -207,8 +285,11 @@ int run_ingest(const IngestRunOptions& options) {
   const int64_t wall_start_s = wall_now_s();
   std::atomic<int64_t> data_end_s{options.ingest.plan.t0};
 
+  // The written-bytes window opens with the first phase's first reading.
+  std::optional<uint64_t> write_bytes_start;
   if (options.warmup) {
     if (probe) probe->start();
+    if (probe && probe->last()) write_bytes_start = probe->last()->write_bytes;
     const PhaseResult warmup = run_phase(load, true, probe.get(), data_end_s, 0);
     report.warmup = phase_figures(warmup);
     if (probe) report.warmup->server = settle(*probe, idle_share);
@@ -237,6 +318,7 @@ int run_ingest(const IngestRunOptions& options) {
   }
 
   if (probe) probe->start();
+  if (probe && probe->last() && !options.warmup) write_bytes_start = probe->last()->write_bytes;
   const PhaseResult timed = run_phase(load, false, probe.get(), data_end_s, lines_before);
   if (queries) queries->stop();
   load.close();
@@ -259,18 +341,21 @@ int run_ingest(const IngestRunOptions& options) {
     }
   }
   int exit_code = 0;
-  if (options.check_loss) {
+  if (!measure_store(options, probe.get(), ledger, write_bytes_start, report)) exit_code = 1;
+  // The loss check reads back what the flush above made durable.
+  if (options.check_loss && report.flush_s) {
     AdminClient admin(*options.admin);
     HttpClient http(*options.http);
     LossCheckOptions loss_options;
     loss_options.wall_start_s = wall_start_s;
     loss_options.wall_end_s = wall_end_s;
-    std::fprintf(stderr, "checking loss: flush, then reading back %u counters\n",
-                 options.ingest.plan.counters);
+    loss_options.flush = false;  // flushed above
+    std::fprintf(stderr, "checking loss: reading back %u counters\n", options.ingest.plan.counters);
     Result<LossReport> loss =
         check_ringstat_loss(admin, http, options.ingest.plan, ledger, loss_options);
     if (loss) {
       report.loss = loss_figures(loss.value());
+      report.loss->flush_s = report.flush_s.value_or(0);
     } else {
       std::fprintf(stderr, "ringstat-bench: loss check: %s\n", loss.error().c_str());
       exit_code = 1;

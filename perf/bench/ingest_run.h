@@ -1,6 +1,7 @@
 // run_ingest: the whole `ringstat-bench ingest` run: optional warmup, the timed open-loop phase
-// with 1 Hz progress lines, server probing, concurrent query load, the loss check, and the
-// table and JSON report. Runs on main's thread and owns the sender and query threads it starts.
+// with 1 Hz progress lines, server probing, concurrent query load, the admin flush with the
+// store's figures after it, the loss check, and the table and JSON report. Runs on main's thread
+// and owns the sender and query threads it starts.
 #pragma once
 
 #include <optional>
@@ -8,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/ingest/retention.h"
 #include "perf/bench/ingest_load.h"
 #include "perf/bench/query_load.h"
 #include "perf/bench/tcp_connection.h"
@@ -32,6 +34,11 @@ struct IngestRunOptions {
   bool check_loss = false;
   uint32_t query_concurrency = 0;
   std::vector<QueryKind> query_kinds;
+  // After the run: the server's store directory (its allocated size), and the retention whose
+  // level intervals say how many buckets the run made it retain.
+  std::string store_dir;
+  Retention retention;
+  std::string retention_text;
   std::string json_path;
   std::string label;
   std::string target_text;

@@ -71,6 +71,66 @@ void write_server(JsonWriter& json, const ServerFigures& server, uint64_t sample
   json.end_object();
 }
 
+const char* written_window(const WrittenFigures& written) {
+  return written.through_flush ? "first line to the end of the admin flush"
+                               : "first line until the server was idle after the timed phase "
+                                 "(no --admin, so no flush)";
+}
+
+void write_store(JsonWriter& json, const RunReport& run) {
+  json.key("store");
+  if (!run.store) {
+    json.null();
+    return;
+  }
+  const StoreFigures& store = *run.store;
+  json.begin_object();
+  json.key("retention").string(run.retention);
+  json.key("levels").begin_array();
+  for (const LevelStoreFigures& level : store.levels) {
+    json.begin_object();
+    json.key("interval_s").unsigned_integer(level.interval_s);
+    json.key("buckets").unsigned_integer(level.buckets);
+    write_optional(json, "pages", level.pages);
+    write_optional(json, "page_bytes_per_bucket", level.page_bytes_per_bucket);
+    json.end_object();
+  }
+  json.end_array();
+  json.key("buckets_total").unsigned_integer(store.buckets_total);
+  write_optional(json, "page_bytes_total", store.page_bytes_total);
+  write_optional(json, "store_bytes", store.store_bytes);
+  write_optional(json, "store_bytes_per_bucket", store.store_bytes_per_bucket);
+  write_optional(json, "store_bytes_per_point", store.store_bytes_per_point);
+  write_optional(json, "staged_buckets", store.staged_buckets);
+  json.end_object();
+}
+
+void print_store(std::FILE* out, const RunReport& run) {
+  const StoreFigures& store = *run.store;
+  std::fprintf(out, "  store after the run (retention %s; buckets from what was sent):\n",
+               run.retention.c_str());
+  for (size_t l = 0; l < store.levels.size(); ++l) {
+    const LevelStoreFigures& level = store.levels[l];
+    std::fprintf(out, "    level %zu (%u s): %llu buckets, %s pages = %s B per bucket\n", l,
+                 level.interval_s, static_cast<unsigned long long>(level.buckets),
+                 level.pages ? std::to_string(*level.pages).c_str() : kNotAvailable,
+                 fixed_or_na(level.page_bytes_per_bucket, 1).c_str());
+  }
+  std::fprintf(out,
+               "    all levels: %llu buckets; store directory %s MB allocated = %s B per bucket, "
+               "%s B per finest-level point\n",
+               static_cast<unsigned long long>(store.buckets_total),
+               store.store_bytes ? fixed(static_cast<double>(*store.store_bytes) / kMB, 1).c_str()
+                                 : kNotAvailable,
+               fixed_or_na(store.store_bytes_per_bucket, 1).c_str(),
+               fixed_or_na(store.store_bytes_per_point, 1).c_str());
+  if (store.staged_buckets) {
+    std::fprintf(
+        out, "    %llu buckets still staged (held in the log and snapshots, not in pages yet)\n",
+        static_cast<unsigned long long>(*store.staged_buckets));
+  }
+}
+
 void write_phase(JsonWriter& json, const PhaseFigures& phase, uint32_t counters) {
   json.begin_object();
   json.key("sent").unsigned_integer(phase.sent);
@@ -110,6 +170,11 @@ std::optional<double> phase_cpu_ns_per_sample(const PhaseFigures& phase) {
   return cpu_ns_per_sample(phase.server->probe, phase.sent);
 }
 
+std::optional<double> written_bytes_per_sample(const RunReport& run) {
+  if (!run.written || run.sent_total == 0) return std::nullopt;
+  return static_cast<double>(run.written->bytes) / static_cast<double>(run.sent_total);
+}
+
 void print_table(std::FILE* out, std::span<const RunReport> runs) {
   std::vector<std::string> query_kinds;
   for (const RunReport& run : runs) {
@@ -120,9 +185,19 @@ void print_table(std::FILE* out, std::span<const RunReport> runs) {
     }
   }
   std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> header = {"label",        "counters",  "offered/s",      "achieved/s",
-                                     "sent",         "stored",    "lost",           "CPU ns/sample",
-                                     "peak RSS MiB", "B/counter", "disk MB written"};
+  std::vector<std::string> header = {"label",
+                                     "counters",
+                                     "offered/s",
+                                     "achieved/s",
+                                     "sent",
+                                     "stored",
+                                     "lost",
+                                     "CPU ns/sample",
+                                     "peak RSS MiB",
+                                     "B/counter",
+                                     "disk MB written",
+                                     "written B/sample",
+                                     "store B/bucket"};
   for (const std::string& kind : query_kinds) header.push_back(kind + " p50/p99 ms");
   rows.push_back(header);
   for (const RunReport& run : runs) {
@@ -141,6 +216,8 @@ void print_table(std::FILE* out, std::span<const RunReport> runs) {
         server && server->probe.write_bytes
             ? fixed(static_cast<double>(*server->probe.write_bytes) / kMB, 1)
             : kNotAvailable,
+        fixed_or_na(written_bytes_per_sample(run), 1),
+        run.store ? fixed_or_na(run.store->store_bytes_per_bucket, 1) : kNotAvailable,
     };
     for (const std::string& kind : query_kinds) {
       auto found = std::find_if(run.queries.begin(), run.queries.end(),
@@ -200,6 +277,14 @@ void print_details(std::FILE* out, const RunReport& run) {
                      ? fixed(static_cast<double>(*server.probe.read_bytes) / kMB, 1).c_str()
                      : kNotAvailable);
   }
+  if (run.written) {
+    std::fprintf(out, "  disk written %s MB (%s) = %s B per sample sent%s\n",
+                 fixed(static_cast<double>(run.written->bytes) / kMB, 1).c_str(),
+                 written_window(*run.written),
+                 fixed_or_na(written_bytes_per_sample(run), 1).c_str(),
+                 run.flush_s ? (", flush " + fixed(*run.flush_s, 2) + " s").c_str() : "");
+  }
+  if (run.store) print_store(out, run);
   if (run.rounds_exhausted) {
     std::fprintf(out,
                  "  NOTE: senders ran out of rounds before now (t0 too recent); they stopped "
@@ -293,6 +378,21 @@ std::string format_json(const RunReport& run) {
   json.key("failed_connections").unsigned_integer(run.failed_connections);
   json.key("first_error").string(run.first_error);
   json.key("sent_total").unsigned_integer(run.sent_total);
+  json.key("written_bytes");
+  if (run.written) {
+    json.unsigned_integer(run.written->bytes);
+  } else {
+    json.null();
+  }
+  write_optional(json, "written_bytes_per_sample", written_bytes_per_sample(run));
+  json.key("written_window");
+  if (run.written) {
+    json.string(written_window(*run.written));
+  } else {
+    json.null();
+  }
+  write_optional(json, "flush_s", run.flush_s);
+  write_store(json, run);
   json.key("loss");
   if (run.loss) {
     const LossFigures& loss = *run.loss;

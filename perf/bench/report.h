@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "perf/bench/server_probe.h"
+#include "perf/bench/store_figures.h"
 
 namespace ringstat {
 
@@ -60,6 +61,15 @@ struct PhaseFigures {
   std::optional<ServerFigures> server;
 };
 
+// Disk bytes the server wrote (/proc/PID/io write_bytes) from just before the first line sent
+// (the warm-up's when there is one) to the end of the admin `flush` after the run, which makes
+// everything sent durable; without --admin there is no flush and the window ends when the server
+// went idle after the timed phase.
+struct WrittenFigures {
+  uint64_t bytes = 0;
+  bool through_flush = false;
+};
+
 struct RunReport {
   std::string label;
   // The flags as given, in order, and the whole command line.
@@ -89,6 +99,11 @@ struct RunReport {
   std::string first_error;
   uint64_t sent_total = 0;  // the ledger: warmup and timed phase together
 
+  std::optional<WrittenFigures> written;
+  std::optional<double> flush_s;  // the admin flush after the run
+  std::string retention;          // --retention, whose intervals the store figures use
+  std::optional<StoreFigures> store;
+
   std::optional<LossFigures> loss;
   std::vector<QueryFigures> queries;
   std::optional<uint64_t> big_listing_ns;
@@ -97,6 +112,8 @@ struct RunReport {
 
 // Server CPU ns per sample of a phase (absent without a probe or samples).
 std::optional<double> phase_cpu_ns_per_sample(const PhaseFigures& phase);
+// Written bytes over every sample sent, warm-up included (absent without a reading or samples).
+std::optional<double> written_bytes_per_sample(const RunReport& run);
 
 void print_table(std::FILE* out, std::span<const RunReport> runs);
 // Details that do not fit the table: warmup, lag, loss examples, notes.

@@ -18,11 +18,13 @@ peer_start() {
   GRAPHITE_PORT=$(free_port); HTTP_PORT=$(free_port)
   local rpc_port root=$SCRATCH/influx
   rpc_port=$(free_port)
+  # Only meta, data and WAL live under DATA_DIR, whose size compare.sh reports as the store's;
+  # the configuration and the log stay beside it.
   DATA_DIR=$root
   mkdir -p "$root"
   # The template makes rsb.hHHHH.mMMMM measurement "rsb" with tags host and metric, so one query
   # counts every series.
-  cat > "$root/influx.conf" <<CONF
+  cat > "$SCRATCH/influx.conf" <<CONF
 reporting-disabled = true
 bind-address = "127.0.0.1:$rpc_port"
 [meta]
@@ -46,7 +48,7 @@ bind-address = "127.0.0.1:$rpc_port"
   protocol = "tcp"
   templates = ["measurement.host.metric"]
 CONF
-  "$INFLUXD_BIN" -config "$root/influx.conf" > "$root/influx.log" 2>&1 &
+  "$INFLUXD_BIN" -config "$SCRATCH/influx.conf" > "$SCRATCH/influx.log" 2>&1 &
   PEER_PID=$!
   wait_port "$HTTP_PORT" "$PEER_PID" 60 && wait_port "$GRAPHITE_PORT" "$PEER_PID" 10
 }

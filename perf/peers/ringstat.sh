@@ -12,6 +12,9 @@ peer_available() {
 
 peer_version() { "$RINGSTAT_BIN" --version 2>/dev/null | head -n1; }
 
+# The daemon's default, given to both the daemon and the bench so their levels agree.
+RINGSTAT_RETENTION=10s:10d,5m:1y9d,1h:6y12d
+
 # Sets PEER_PID, GRAPHITE_PORT, HTTP_PORT, ADMIN_PORT, DATA_DIR.
 peer_start() {
   GRAPHITE_PORT=$(free_port); HTTP_PORT=$(free_port); ADMIN_PORT=$(free_port)
@@ -21,16 +24,19 @@ peer_start() {
   if [[ -n $THREADS ]]; then threads_flag=(--threads "$THREADS"); fi
   "$RINGSTAT_BIN" serve --store "$DATA_DIR" --listen-address 127.0.0.1 \
     --stat-port "$stat_port" --graphite-port "$GRAPHITE_PORT" --http-port "$HTTP_PORT" \
-    --admin-port "$ADMIN_PORT" "${threads_flag[@]}" > "$SCRATCH/ringstat.log" 2>&1 &
+    --admin-port "$ADMIN_PORT" --retention "$RINGSTAT_RETENTION" "${threads_flag[@]}" \
+    > "$SCRATCH/ringstat.log" 2>&1 &
   PEER_PID=$!
   wait_port "$HTTP_PORT" "$PEER_PID" 60 && wait_port "$GRAPHITE_PORT" "$PEER_PID" 10 &&
     wait_port "$ADMIN_PORT" "$PEER_PID" 10
 }
 
-# The bench's own zero-loss check and its concurrent one-day queries run only against ringstat.
+# The bench's own zero-loss check and its concurrent one-day queries run only against ringstat;
+# the admin port also gives the flush that ends the written-bytes window and the store's pages
+# per level, and the store directory its size.
 peer_bench_args() {
   echo --check-loss --admin "127.0.0.1:$ADMIN_PORT" --http "127.0.0.1:$HTTP_PORT" \
-    --query-concurrency 2
+    --query-concurrency 2 --store-dir "$DATA_DIR" --retention "$RINGSTAT_RETENTION"
 }
 
 # `flush` on the admin port makes everything read so far durable and queryable.
@@ -40,5 +46,5 @@ peer_settle() {
 
 peer_count_args() { echo ringstat --http "127.0.0.1:$HTTP_PORT"; }
 peer_query_args() { echo ringstat --http "127.0.0.1:$HTTP_PORT"; }
-peer_settings() { echo "retention 10s:10d,5m:1y9d,1h:6y12d (3 levels, pre-aggregated), WAL commit 1000 ms, threads ${THREADS:-default}"; }
+peer_settings() { echo "retention $RINGSTAT_RETENTION (3 levels, pre-aggregated), WAL commit 1000 ms, threads ${THREADS:-default}"; }
 peer_stop() { stop_pid "$PEER_PID" 120; }

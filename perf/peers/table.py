@@ -16,6 +16,8 @@ import sys
 
 MIB = 1024 * 1024
 MB = 1000 * 1000
+# ringstat-bench's written_window when the window ended with an admin flush (perf/bench/report.cc).
+FLUSHED_WINDOW = "first line to the end of the admin flush"
 
 
 def load(path):
@@ -54,6 +56,12 @@ def bench_figures(bench):
         "peak_rss_mib": scaled(dig(bench, "timed", "server", "rss_peak_bytes"), 1 / MIB),
         "disk_written_mb": scaled(dig(bench, "timed", "server", "disk_write_bytes"), 1 / MB),
         "window_settled": dig(bench, "timed", "server", "settled"),
+        # Only a window that ended with the server's own flush (ringstat's admin flush) counts
+        # here; the others end when the server went idle, so the table uses compare.sh's
+        # whole-life reading instead, taken after the server settled.
+        "written_per_sample": dig(bench, "written_bytes_per_sample")
+        if dig(bench, "written_window") == FLUSHED_WINDOW else None,
+        "store": dig(bench, "store"),
         "bench_loss": dig(bench, "loss"),
     }
     for query in bench.get("queries") or []:
@@ -89,6 +97,10 @@ def server_row(json_dir, server):
         row["life_written_mb"] = meta["write_bytes"] / MB
     if meta.get("du_kib") is not None:
         row["du_mb"] = meta["du_kib"] * 1024 / MB
+        if row.get("stored"):
+            row["store_bytes_per_point"] = meta["du_kib"] * 1024 / row["stored"]
+    if meta.get("write_bytes") is not None and row.get("sent"):
+        row["life_written_per_sample"] = meta["write_bytes"] / row["sent"]
     if meta.get("total_cpu_s") is not None and row.get("stored"):
         row["life_cpu_ns_per_stored"] = meta["total_cpu_s"] * 1e9 / row["stored"]
     return row
@@ -104,15 +116,30 @@ def cell(value, digits=0, marker=""):
     return "{:,.{}f}".format(value, digits) + marker
 
 
+def print_store_levels(server, store):
+    """ringstat-bench's store figures: bytes per retained bucket level by level (pages only) and
+    over every level (the whole store directory)."""
+    levels = ", ".join("level %d (%d s) %s B" % (number, level["interval_s"],
+                                                  cell(level.get("page_bytes_per_bucket"), 1))
+                       for number, level in enumerate(store.get("levels") or []))
+    print("  %s: store bytes per retained bucket after the flush: %s in pages (%s buckets still "
+          "staged, in the log and snapshots); all levels %s B (store directory %s MB over %s "
+          "buckets)" % (server, levels, cell(store.get("staged_buckets")),
+                        cell(store.get("store_bytes_per_bucket"), 1),
+                        cell(scaled(store.get("store_bytes"), 1 / MB), 1),
+                        cell(store.get("buckets_total"))))
+
+
 def print_table(rows, args):
     print("ringstat compare: %s on %s (%d CPUs, kernel %s)" % (
         args.date, platform.node(), os.cpu_count() or 0, platform.release()))
-    print("workload: graphite plaintext over TCP, %d counters rsb.hHHHH.mMMMM, explicit timestamps "
-          "(t0 %d, one 10 s bucket per sample), rate %s, %s s timed after a warm-up round, "
+    print("workload: graphite plaintext over TCP, %d counters rsb.hHHHH.mMMMM, steady "
+          "(t0 + 10 s x round, t0 %d: each sample opens its counter's next 10 s bucket), rate %s, %s s timed after a warm-up round, "
           "%d connections, ringstat threads %s; every server on 127.0.0.1, one after the other"
           % (args.counters, args.t0, args.rate, args.duration, args.connections, args.threads))
     header = ["server", "samples/s", "sent", "stored", "lost", "bad ctrs", "CPU ns/sample",
-              "drain CPU s", "peak RSS MiB", "disk MB written", "disk MB du", "day p99 ms", "box busy %"]
+              "drain CPU s", "peak RSS MiB", "disk MB written", "disk MB du", "written B/sample",
+              "store B/point", "day p99 ms", "box busy %"]
     lines = [header]
     for row in rows:
         meta = row["meta"]
@@ -130,7 +157,10 @@ def print_table(rows, args):
             else cell(row.get("hwm_mib"), 1, "*"),
             cell(row.get("disk_written_mb"), 1) if row.get("disk_written_mb") is not None
             else cell(row.get("life_written_mb"), 1, "*"),
-            cell(row.get("du_mb"), 1), cell(row.get("day_p99_ms"), 2),
+            cell(row.get("du_mb"), 1),
+            cell(row.get("written_per_sample"), 1) if row.get("written_per_sample") is not None
+            else cell(row.get("life_written_per_sample"), 1, "*"),
+            cell(row.get("store_bytes_per_point"), 1), cell(row.get("day_p99_ms"), 2),
             cell(meta.get("busy_pct_before")),
         ])
     widths = [max(len(line[i]) for line in lines if len(line) > 2) for i in range(len(header))]
@@ -149,6 +179,11 @@ def print_table(rows, args):
           " allocated size of the data directory. day p99 = 300 sequential one-day queries at 10 s"
           " on random counters after ingest (ringstat GET /<name>, VictoriaMetrics query_range);"
           " carbon and InfluxDB are not asked (no graphite-web; no one-day bucket query)."
+          " written B/sample = disk bytes the server wrote (/proc/PID/io; log, data files,"
+          " checkpoints) over samples sent: ringstat-bench's from the first line to the end of"
+          " ringstat's admin flush; * = the server's whole life until it settled (its own"
+          " flushes and merges included). store B/point = disk MB du over the points it stores"
+          " at 10 s (every level and index included: the one per-point figure every server has)."
           " box busy % = all CPUs over 1 s just before the server started (others may share"
           " the machine; a busy box makes every figure worse).")
     for row in rows:
@@ -164,6 +199,9 @@ def print_table(rows, args):
             print("  %s: warm-up round (first-seen cost, creating %d counters): %s server CPU "
                   "ns/sample" % (row["server"], args.counters,
                                  cell(row["first_seen_ns_per_sample"])))
+        store = row.get("store")
+        if store:
+            print_store_levels(row["server"], store)
         if row.get("lag_s"):
             print("  %s: the senders ended %.2f s behind the offered schedule"
                   % (row["server"], row["lag_s"]))

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A stand-in for `ringstat-bench ingest` while the bench is being written: sends the shared
-Graphite workload (explicit timestamps, one TCP connection, as fast as TCP allows) and writes a
-small JSON with what it sent. It measures nothing on the server side.
+Graphite workload (steady: explicit timestamps, one TCP connection, as fast as TCP allows) and
+writes a small JSON with what it sent. It measures nothing on the server side.
 
 perf/compare.sh uses it only when told to: RINGSTAT_BENCH=perf/peers/tiny_sender.py. It accepts
 the bench's flags so the command line stays the same; flags it does not implement are ignored.

@@ -23,6 +23,32 @@ class AdminTest(DaemonTestCase):
         self.assertIn("connections", values)
         self.assertEqual(values["fake_time"], str(FAKE_NOW))
 
+    def store_pages(self):
+        """store_pages_levelN of admin `stats`, by level."""
+        lines = self.daemon.admin("stats")
+        values = dict(line.split("=", 1) for line in lines[:-1])
+        return [int(values[f"store_pages_level{level}"]) for level in range(3)]
+
+    def test_store_pages_count_each_level_of_a_paged_counter_until_it_is_deleted(self):
+        before = self.store_pages()
+        # 30 hours at 10 s: more than the 24 final buckets that start a page write at every level
+        # of the default retention, so each level writes pages on its own (a flush only makes
+        # the log durable).
+        lines = "".join(f"admin.pages.counter {FAKE_NOW - 10 * i} 1\n" for i in range(10800))
+        self.daemon.send_and_wait_read(lines)
+        self.daemon.flush()
+        self.daemon.wait_for(lambda: all(a > b for a, b in zip(self.store_pages(), before)),
+                             "pages at every level")
+
+        def metrics_agree():
+            metrics = self.daemon.metrics()
+            by_metrics = [metrics[f'ringstat_store_pages{{level="{level}"}}'] for level in range(3)]
+            return by_metrics == self.store_pages()
+
+        self.daemon.wait_for(metrics_agree, "ringstat_store_pages equal to stats")
+        self.assertEqual(self.daemon.admin("delete.ctr admin.pages.counter")[-1], "ok")
+        self.daemon.wait_for(lambda: self.store_pages() == before, "pages back to before")
+
     def test_unknown_command(self):
         lines = self.daemon.admin("frobnicate")
         self.assertEqual(len(lines), 1)
