@@ -73,83 +73,81 @@ TEST_CASE("golden page.bin decodes to its literal values and re-encodes identica
   CHECK(again == bytes);
 }
 
+// The records of the golden WAL's two blocks (tests/make_golden.cc). Version 2's second block
+// has one more sample, too far from the one before it for a SampleDelta.
+std::vector<WalRecord> golden_wal_records(size_t index, uint16_t version) {
+  if (index == 0) {
+    return {
+        WalRetentionDefine{0, kLevels},
+        WalCounterCreate{1, CounterKind::kGauge, 0, "cpu.idle.web13"},
+        WalCounterCreate{2, CounterKind::kEvent, 0, "requests.web13"},
+        WalSample{1, 1700000000, 93.5},
+        WalSample{1, 1700000010, -0.25},
+    };
+  }
+  std::vector<WalRecord> records = {
+      WalBucketSample{2, 1700000020, Bucket{3, 6, 14, 1, 3}},
+      WalSample{2, 1700000021, 1},
+  };
+  if (version == 2) records.push_back(WalSample{1, 1700000021 + kWalSampleDeltaMax + 1, 2});
+  records.push_back(WalCounterDelete{1});
+  return records;
+}
+
+// Block `index` of a golden WAL: its header and records are checked; the records are returned.
+std::vector<WalRecord> check_golden_wal_block(std::span<const std::byte, kWalBlockBytes> block,
+                                              size_t index, uint16_t version,
+                                              uint16_t payload_bytes) {
+  const std::vector<WalRecord> expected = golden_wal_records(index, version);
+  Result<WalBlockHeader> header = decode_wal_block_header(block);
+  REQUIRE_MESSAGE(header.ok(), header.error());
+  CHECK(header.value() == WalBlockHeader{2, 40 + index, payload_bytes,
+                                         static_cast<uint32_t>(expected.size()), version});
+  Result<std::vector<WalRecord>> records = decode_wal_records(block);
+  REQUIRE_MESSAGE(records.ok(), records.error());
+  CHECK(records.value() == expected);
+  return records.value();
+}
+
+// The records sealed into a block as a writer today writes it.
+std::vector<std::byte> rewritten_wal_block(const std::vector<WalRecord>& records, size_t index) {
+  WalBlockBuilder builder;
+  for (const WalRecord& record : records) REQUIRE(builder.append(record));
+  std::vector<std::byte> again(kWalBlockBytes);
+  builder.seal(2, 40 + index, std::span<std::byte, kWalBlockBytes>(again.data(), kWalBlockBytes));
+  return again;
+}
+
 TEST_CASE("golden wal.bin, version 1, still decodes to its literal records") {
   const std::vector<std::byte> bytes = read_golden("wal.bin");
   REQUIRE(bytes.size() == 2 * kWalBlockBytes);
-  const std::vector<WalRecord> expected[2] = {
-      {
-          WalRetentionDefine{0, kLevels},
-          WalCounterCreate{1, CounterKind::kGauge, 0, "cpu.idle.web13"},
-          WalCounterCreate{2, CounterKind::kEvent, 0, "requests.web13"},
-          WalSample{1, 1700000000, 93.5},
-          WalSample{1, 1700000010, -0.25},
-      },
-      {
-          WalBucketSample{2, 1700000020, Bucket{3, 6, 14, 1, 3}},
-          WalSample{2, 1700000021, 1},
-          WalCounterDelete{1},
-      },
-  };
   const uint16_t payload_bytes[2] = {40 + 22 + 22 + 24 + 24, 56 + 24 + 8};
   for (size_t index = 0; index < 2; ++index) {
     CAPTURE(index);
     const auto block = fixed<kWalBlockBytes>(bytes, index * kWalBlockBytes);
-    Result<WalBlockHeader> header = decode_wal_block_header(block);
-    REQUIRE_MESSAGE(header.ok(), header.error());
-    CHECK(header.value() == WalBlockHeader{2, 40 + index, payload_bytes[index],
-                                           static_cast<uint32_t>(expected[index].size()), 1});
-    Result<std::vector<WalRecord>> records = decode_wal_records(block);
-    REQUIRE_MESSAGE(records.ok(), records.error());
-    CHECK(records.value() == expected[index]);
-
+    const std::vector<WalRecord> records =
+        check_golden_wal_block(block, index, 1, payload_bytes[index]);
     // Written again today it is a version 2 block with the same records.
-    WalBlockBuilder builder;
-    for (const WalRecord& record : records.value()) REQUIRE(builder.append(record));
-    std::vector<std::byte> again(kWalBlockBytes);
-    builder.seal(2, 40 + index, std::span<std::byte, kWalBlockBytes>(again.data(), kWalBlockBytes));
+    const std::vector<std::byte> again = rewritten_wal_block(records, index);
     Result<std::vector<WalRecord>> reread = decode_wal_records(
         std::span<const std::byte, kWalBlockBytes>(again.data(), kWalBlockBytes));
     REQUIRE_MESSAGE(reread.ok(), reread.error());
-    CHECK(reread.value() == expected[index]);
+    CHECK(reread.value() == records);
   }
 }
 
 TEST_CASE("golden wal_v2.bin decodes to its literal records and re-encodes identically") {
   const std::vector<std::byte> bytes = read_golden("wal_v2.bin");
   REQUIRE(bytes.size() == 2 * kWalBlockBytes);
-  const std::vector<WalRecord> expected[2] = {
-      {
-          WalRetentionDefine{0, kLevels},
-          WalCounterCreate{1, CounterKind::kGauge, 0, "cpu.idle.web13"},
-          WalCounterCreate{2, CounterKind::kEvent, 0, "requests.web13"},
-          WalSample{1, 1700000000, 93.5},
-          WalSample{1, 1700000010, -0.25},
-      },
-      {
-          WalBucketSample{2, 1700000020, Bucket{3, 6, 14, 1, 3}},
-          WalSample{2, 1700000021, 1},
-          WalSample{1, 1700000021 + kWalSampleDeltaMax + 1, 2},
-          WalCounterDelete{1},
-      },
-  };
   // Block 0: the first sample is a full Sample (24), the second a SampleDelta (16); block 1: a
   // SampleDelta after the BucketSample, then a full Sample for a gap beyond 24 bits.
   const uint16_t payload_bytes[2] = {40 + 22 + 22 + 24 + 16, 56 + 16 + 24 + 8};
   for (size_t index = 0; index < 2; ++index) {
     CAPTURE(index);
     const auto block = fixed<kWalBlockBytes>(bytes, index * kWalBlockBytes);
-    Result<WalBlockHeader> header = decode_wal_block_header(block);
-    REQUIRE_MESSAGE(header.ok(), header.error());
-    CHECK(header.value() == WalBlockHeader{2, 40 + index, payload_bytes[index],
-                                           static_cast<uint32_t>(expected[index].size()), 2});
-    Result<std::vector<WalRecord>> records = decode_wal_records(block);
-    REQUIRE_MESSAGE(records.ok(), records.error());
-    CHECK(records.value() == expected[index]);
-
-    WalBlockBuilder builder;
-    for (const WalRecord& record : records.value()) REQUIRE(builder.append(record));
-    std::vector<std::byte> again(kWalBlockBytes);
-    builder.seal(2, 40 + index, std::span<std::byte, kWalBlockBytes>(again.data(), kWalBlockBytes));
+    const std::vector<WalRecord> records =
+        check_golden_wal_block(block, index, 2, payload_bytes[index]);
+    const std::vector<std::byte> again = rewritten_wal_block(records, index);
     CHECK(std::equal(again.begin(), again.end(), block.begin()));
   }
 }
