@@ -118,8 +118,9 @@ class Shard final : public IoCompletionSink, private CheckpointSource, private R
     int64_t first_page_number = 0;
     std::vector<uint32_t> disk_pages;  // page-file page of page number first + i; 0 = none
     // At most the smallest bucket index staged at this level (INT64_MAX: none staged yet). A
-    // lower bound, lowered as entries are staged and made exact by each expiry walk, so expiry
-    // skips the walk of a level that cannot hold an expired entry.
+    // lower bound, lowered when an entry is staged behind others or into an empty list (a new
+    // newest bucket cannot lower it) and made exact by each expiry walk, so expiry skips the walk
+    // of a level that cannot hold an expired entry.
     int64_t staged_index_floor = INT64_MAX;
   };
   struct Counter {

@@ -192,12 +192,18 @@ uint32_t Shard::find_staged_entry(uint32_t id, size_t level_index, int64_t index
 
 void Shard::link_staged(uint32_t id, size_t level_index, uint32_t e) {
   const int64_t index = staging_.at(e).index;
-  uint32_t* link = &level(id, level_index).staged_head;
+  uint32_t* const head = &level(id, level_index).staged_head;
+  uint32_t* link = head;
   while (*link != kNoEntry && staging_.at(*link).index > index) link = &staging_.at(*link).next;
+  // A new newest bucket ahead of others cannot lower the expiry floor (it is at most the older
+  // head's index), so the steady state never touches the cold page map here.
+  const bool ahead_of_others = link == head && *link != kNoEntry;
   staging_.at(e).next = *link;
   *link = e;
-  PageMap& map = page_map(id, level_index);
-  map.staged_index_floor = std::min(map.staged_index_floor, index);
+  if (!ahead_of_others) {
+    PageMap& map = page_map(id, level_index);
+    map.staged_index_floor = std::min(map.staged_index_floor, index);
+  }
 }
 
 StagedEntry& Shard::new_staged_entry(uint32_t id, size_t level_index, int64_t index, bool raw) {

@@ -39,8 +39,8 @@ class AgentRegistry {
     std::vector<AgentInfo> agents;
     for (const Connection& c : connections) {
       if (!c.in_use || !c.is_tcp_ingest()) continue;
-      agents.push_back(AgentInfo{std::get<IngestStreamState>(c.protocol).agent.entries(), c.peer,
-                                 true, c.connected_s, now_s - c.last_activity_s});
+      agents.push_back(AgentInfo{c.ingest().agent.entries(), c.peer, true, c.connected_s,
+                                 now_s - c.last_activity_s});
     }
     for (const Offline& agent : offline_) {
       if (agent.last_activity_s < now_s - kMemory_s) continue;

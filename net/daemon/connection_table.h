@@ -64,6 +64,7 @@ struct Connection {
   std::variant<IngestStreamState, HttpExchangeState, AdminState> protocol;
 
   IngestStreamState& ingest() { return std::get<IngestStreamState>(protocol); }
+  const IngestStreamState& ingest() const { return std::get<IngestStreamState>(protocol); }
   HttpExchangeState& http() { return std::get<HttpExchangeState>(protocol); }
   const HttpExchangeState& http() const { return std::get<HttpExchangeState>(protocol); }
   AdminSession& admin() { return *std::get<AdminState>(protocol).session; }

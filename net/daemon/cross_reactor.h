@@ -26,6 +26,12 @@ struct TaskSlot {
   std::function<void(Reactor&)> run;
 };
 
+// The reactor that owns shard `shard` (Invariant 2): shards are dealt out round robin, so any
+// --threads serves any store.
+inline uint32_t owning_reactor(uint32_t shard, uint32_t reactor_count) {
+  return shard % reactor_count;
+}
+
 // Slots per queue: enough for a few receive buffers' worth of samples in flight between two cores.
 inline constexpr size_t kRemoteBatchSlots = 32;
 inline constexpr size_t kTaskSlots = 1024;

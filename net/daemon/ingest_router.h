@@ -88,7 +88,7 @@ class IngestRouter final : public SampleSink {
     bool doorbell = false;
   };
 
-  uint32_t owner_of(uint32_t shard) const { return shard % queues_.reactor_count(); }
+  uint32_t owner_of(uint32_t shard) const { return owning_reactor(shard, queues_.reactor_count()); }
   void add_local(LocalShard& local, const IngestSample& sample, IngestListener listener);
   void apply(LocalShard& local);
   // Adds to the slot being filled for `target`, taking a new slot when there is none or it is

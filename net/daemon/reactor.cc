@@ -123,7 +123,7 @@ bool Reactor::open_shards() {
   const StoreLayout& layout = context_.layout();
   const DaemonConfig& config = context_.config();
   for (uint32_t shard = 0; shard < layout.shard_count; ++shard) {
-    if (shard % context_.reactor_count() != index_) continue;
+    if (owning_reactor(shard, context_.reactor_count()) != index_) continue;
     auto owned = std::make_unique<OwnedShard>();
     owned->shard_index = shard;
     Result<std::unique_ptr<UringPageStore>> store =

@@ -19,7 +19,9 @@ uint32_t Reactor::shard_of(uint64_t hash) const {
   return shard_of_hash(hash, context_.layout().shard_count);
 }
 
-uint32_t Reactor::owner_of(uint32_t shard) const { return shard % context_.reactor_count(); }
+uint32_t Reactor::owner_of(uint32_t shard) const {
+  return owning_reactor(shard, context_.reactor_count());
+}
 
 Reactor::OwnedShard* Reactor::local_shard(uint32_t shard) {
   const int32_t slot = local_slot_of_shard_[shard];

@@ -1,17 +1,12 @@
-// The private records of a Reactor: its shards, listeners and connections. Included only by the
-// reactor's own .cc files; everything here belongs to one reactor thread.
+// The private records of a Reactor: its shards with their stores, the monotonic clock of socket
+// deadlines, and the limits on what peers can make it log. Included only by the reactor's own .cc
+// files; everything here belongs to one reactor thread.
 #pragma once
 
-#include <sys/socket.h>
 #include <time.h>
 
-#include <array>
 #include <memory>
-#include <string>
-#include <utility>
-#include <vector>
 
-#include "engine/ingest/agent_meta.h"
 #include "net/daemon/reactor.h"
 
 namespace ringstat {
