@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -222,6 +223,36 @@ void add_serve_options(CLI::App& serve, CLI::Option& root_config, RawServeOption
       ->check(timeout_range);
 }
 
+// Two listeners on one port would both bind it (every listener is SO_REUSEPORT, so the port
+// probe cannot see the clash) and the kernel would deal connections between them: an HTTP
+// client answered by the stat port waits for ever. So two enabled ports on one address must
+// differ; the admin port may share a number only when it is on another address.
+std::optional<std::string> port_clash(const ServeOptions& options) {
+  struct Port {
+    const char* flag;
+    uint16_t number;
+    const std::string* address;
+  };
+  const Port ports[] = {{"--stat-port", options.stat_port, &options.listen_address},
+                        {"--graphite-port", options.graphite_port, &options.listen_address},
+                        {"--http-port", options.http_port, &options.listen_address},
+                        {"--admin-port", options.admin_port, &options.admin_address}};
+  const auto wildcard = [](const std::string& address) {
+    return address == "0.0.0.0" || address == "::";
+  };
+  for (size_t i = 0; i < std::size(ports); ++i) {
+    for (size_t j = i + 1; j < std::size(ports); ++j) {
+      const Port& a = ports[i];
+      const Port& b = ports[j];
+      if (a.number == 0 || a.number != b.number) continue;
+      if (*a.address != *b.address && !wildcard(*a.address) && !wildcard(*b.address)) continue;
+      return std::string(a.flag) + " and " + b.flag + " are both " + std::to_string(a.number) +
+             ": each port needs its own number";
+    }
+  }
+  return std::nullopt;
+}
+
 // The validated words and texts turned into their values. CLI11 has already checked each one,
 // so a failure here is a bug.
 ServeOptions finish_options(RawServeOptions raw) {
@@ -284,6 +315,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     return usage_error(error.what());
   }
   if (raw.options.config_path.empty()) raw.options.config_path = root_config->as<std::string>();
+  if (std::optional<std::string> clash = port_clash(raw.options)) return usage_error(*clash);
   return finish_options(std::move(raw));
 }
 

@@ -249,6 +249,23 @@ TEST_CASE("ports accept 0 through 65535 and nothing else") {
   }
 }
 
+TEST_CASE("two enabled ports on one address must differ") {
+  check_usage_error({"serve", "--store", "/s", "--stat-port", "18011"},
+                    "--stat-port and --http-port");
+  check_usage_error({"serve", "--store", "/s", "--graphite-port", "2003", "--admin-port", "2003"},
+                    "--graphite-port and --admin-port are both 2003");
+  check_usage_error({"serve", "--store", "/s", "--http-port", "7", "--admin-port", "7",
+                     "--admin-address", "0.0.0.0"},
+                    "--http-port and --admin-port");
+  // Off is not a port; the admin port may share a number on another address.
+  CHECK(
+      parse_ok({"serve", "--store", "/s", "--http-port", "0", "--graphite-port", "0"}).http_port ==
+      0);
+  const ServeOptions apart =
+      parse_ok({"serve", "--store", "/s", "--listen-address", "10.0.0.1", "--admin-port", "18011"});
+  CHECK(apart.admin_port == 18011);
+}
+
 TEST_CASE("listen address must be an IPv4 or IPv6 literal") {
   const ServeOptions v4 = parse_ok({"serve", "--store", "/s", "--listen-address", "10.1.2.3"});
   CHECK(v4.listen_address == "10.1.2.3");

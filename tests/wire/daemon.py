@@ -20,19 +20,31 @@ START_TIMEOUT_S = 30
 FAKE_NOW = 1795240565  # the spec's examples happen around this time
 
 
-def free_port():
-    """A port free for both TCP and UDP on 127.0.0.1 right now."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+def free_ports(count):
+    """`count` different ports, each free for both TCP and UDP on 127.0.0.1 right now. Every
+    socket stays bound until all are chosen, so the kernel cannot hand out one port twice (the
+    daemon refuses two of its ports on one number)."""
+    held = []
+    try:
+        for _ in range(100 * count):
+            if len(held) == 2 * count:
+                break
+            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             tcp.bind(("127.0.0.1", 0))
-            port = tcp.getsockname()[1]
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             try:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                    udp.bind(("127.0.0.1", port))
-                return port
+                udp.bind(("127.0.0.1", tcp.getsockname()[1]))
             except OSError:
+                tcp.close()
+                udp.close()
                 continue
-    raise RuntimeError("no free port")
+            held += [tcp, udp]
+        if len(held) < 2 * count:
+            raise RuntimeError("no free ports")
+        return [sock.getsockname()[1] for sock in held[::2]]
+    finally:
+        for sock in held:
+            sock.close()
 
 
 class Daemon:
@@ -43,7 +55,7 @@ class Daemon:
         self.preexec_fn = preexec_fn  # run in the child before exec (e.g. a lower RLIMIT_NOFILE)
         self.owns_store = store is None
         self.store = store or tempfile.mkdtemp(prefix="ringstat-wire-")
-        self.ports = ports or {name: free_port() for name in ("stat", "graphite", "http", "admin")}
+        self.ports = ports or dict(zip(("stat", "graphite", "http", "admin"), free_ports(4)))
         self.args = [
             BINARY, "serve", "--store", self.store, "--listen-address", "127.0.0.1",
             "--stat-port", str(self.ports["stat"]), "--graphite-port", str(self.ports["graphite"]),

@@ -6,7 +6,7 @@ import tempfile
 import shutil
 import unittest
 
-from daemon import BINARY, Daemon, free_port
+from daemon import BINARY, Daemon, free_ports
 
 
 def run(*args):
@@ -26,7 +26,8 @@ class CliTest(unittest.TestCase):
             for args in (["serve"], ["serve", "--store", store, "--no-such-flag"],
                          ["serve", "--store", store, "--retention", "10s:xx"],
                          ["serve", "--store", store, "--listen-address", "not-an-address"],
-                         ["serve", "--store", store, "--http-port", "70000"]):
+                         ["serve", "--store", store, "--http-port", "70000"],
+                         ["serve", "--store", store, "--stat-port", "18011"]):
                 with self.subTest(args=args):
                     status, _, err = run(*args)
                     self.assertEqual(status, 2, err)
@@ -39,7 +40,8 @@ class CliTest(unittest.TestCase):
             taken.bind(("127.0.0.1", 0))
             taken.listen()
             port = taken.getsockname()[1]
-            ports = {"stat": free_port(), "graphite": free_port(), "http": port, "admin": free_port()}
+            stat, graphite, admin = free_ports(3)
+            ports = {"stat": stat, "graphite": graphite, "http": port, "admin": admin}
             daemon = Daemon(ports=ports)
             try:
                 daemon.start(expect_ready=False)
@@ -50,7 +52,7 @@ class CliTest(unittest.TestCase):
 
     def test_config_file_values_and_command_line_precedence(self):
         store = tempfile.mkdtemp(prefix="ringstat-cli-")
-        ports = {"stat": free_port(), "graphite": free_port(), "http": free_port(), "admin": free_port()}
+        ports = dict(zip(("stat", "graphite", "http", "admin"), free_ports(4)))
         config = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
         # If the file won over the command line, the stat port would collide with the Graphite
         # port and the start would fail.
